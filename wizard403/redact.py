@@ -186,7 +186,7 @@ def secrets_of_headers(headers: Iterable[tuple[str, str]]) -> set[str]:
     found: set[str] = set()
     for name, value in headers:
         lname = name.lower()
-        if not is_secret_header(name) or not value:
+        if not is_secret_header(name) or not value or FINGERPRINT_RE.search(value):
             continue
         found.add(value)
         if lname in ("authorization", "proxy-authorization"):
@@ -200,6 +200,22 @@ def secrets_of_headers(headers: Iterable[tuple[str, str]]) -> set[str]:
                 if eq and val:
                     found.add(val)
     return {s for s in found if len(s) >= MIN_SECRET_LEN and not FINGERPRINT_RE.fullmatch(s)}
+
+
+def key_secrets(headers: Iterable[tuple[str, str]]) -> set[str]:
+    """The secrets a user would recognise (the token, each cookie value, an API key), for fingerprint lists."""
+    found: set[str] = set()
+    for name, value in headers:
+        lname = name.lower()
+        if not is_secret_header(name) or not value or FINGERPRINT_RE.search(value):
+            continue
+        if lname in ("authorization", "proxy-authorization"):
+            found.add(value.partition(" ")[2].strip() or value)
+        elif lname == "cookie":
+            found |= {v for _, eq, v in (p.strip().partition("=") for p in value.split(";")) if eq and v}
+        else:
+            found.add(value)
+    return found
 
 
 def secrets_of_url(url: str) -> set[str]:

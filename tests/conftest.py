@@ -1,0 +1,51 @@
+"""Shared fixtures: real peers on loopback (nginx, the lab, an egress proxy) and an isolated state directory."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.peers import EgressProxy, Nginx
+
+
+@pytest.fixture(autouse=True)
+def isolated_state(tmp_path, monkeypatch):
+    """Autosaves, recent targets and key config go to the test's own directory, never the user's."""
+    monkeypatch.setenv("WIZARD403_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("WIZARD403_CONFIG_DIR", str(tmp_path / "config"))
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    yield
+
+
+@pytest.fixture
+def nginx(tmp_path):
+    """A factory: nginx(server_body, files) starts a real nginx on a free loopback port."""
+    started: list[Nginx] = []
+
+    def start(server_body: str, files: dict[str, str] | None = None) -> Nginx:
+        server = Nginx(tmp_path / f"nginx{len(started)}", server_body, files)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab():
+    """The project's own 403 lab, once for the whole run."""
+    from wizard403.lab import start_lab
+
+    running = start_lab()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def egress_proxy():
+    """A forward proxy on 127.0.0.1 whose upstream connections come from 127.0.0.2."""
+    proxy = EgressProxy("127.0.0.2")
+    yield proxy
+    proxy.stop()

@@ -1,0 +1,62 @@
+"""Real secrets in real inputs never reach any output: reports in three formats, the autosave, stderr.
+
+A bearer JWT, a session cookie, an X-Api-Key, an X-Amz-Signature in the query, user:pass@ in the URL and in the
+proxy go through a real `wizard403 check` run against the lab; none appears anywhere, and the fingerprints are
+the same in two runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+from wizard403 import redact
+from wizard403.lab import mint_token
+
+COOKIE_SECRET = "s3ss10nV4lu3-0f-th3-cust0m3r"
+API_KEY = "ak_live_9f8e7d6c5b4a39281706"
+SIGNATURE = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
+URL_PASSWORD = "url-pa55w0rd-xyz"
+PROXY_PASSWORD = "pr0xy-pa55-qwerty"
+
+
+def _run(args, env):
+    return subprocess.run([sys.executable, "-m", "wizard403", *args], capture_output=True, text=True, env=env, timeout=60, check=False)
+
+
+def test_no_secret_in_any_written_output(lab, egress_proxy, tmp_path):
+    jwt = mint_token("read-only")
+    signature_part = jwt.rsplit(".", 1)[1]
+    host = lab.base_url.split("://", 1)[1]
+    url = f"http://alice:{URL_PASSWORD}@{host}/api/admin/users?X-Amz-Signature={SIGNATURE}&X-Amz-Expires=60"
+    proxy = f"http://bob:{PROXY_PASSWORD}@{egress_proxy.url.split('://', 1)[1]}"
+    env = {**os.environ, "LAB_TOKEN": jwt, "NO_PROXY": ""}
+    outputs = {}
+    for run_no in (1, 2):
+        for fmt in ("toml", "md", "json"):
+            out = tmp_path / f"run{run_no}.{fmt}"
+            proc = _run(
+                [
+                    "check", url, "--token-env", "LAB_TOKEN", "-b", f"sessionid={COOKIE_SECRET}; theme=dark",
+                    "-H", f"X-Api-Key: {API_KEY}", "--alt-proxy", proxy, "--output", str(out),
+                ],
+                env,
+            )
+            assert proc.returncode in (0, 3), proc.stderr
+            outputs[f"{run_no}.{fmt}"] = out.read_text() + proc.stderr + proc.stdout
+    assert egress_proxy.seen, "the alternate route through the proxy was really used"
+    secrets = [jwt, signature_part, COOKIE_SECRET, API_KEY, SIGNATURE, URL_PASSWORD, PROXY_PASSWORD]
+    for name, text in outputs.items():
+        for secret in secrets:
+            assert secret not in text, f"{secret[:12]}… leaked into {name}"
+    # the claims may be shown, the signature never; fingerprints are stable across runs
+    fp = redact.fingerprint(COOKIE_SECRET)
+    assert fp in outputs["1.toml"] and fp in outputs["2.toml"]
+    assert redact.fingerprint(API_KEY) in outputs["1.json"]
+    assert redact.fingerprint(jwt) in outputs["1.md"] and redact.fingerprint(jwt) in outputs["2.md"]
+    fingerprints = lambda text: sorted(set(re.findall(r"\[redacted sha256:[0-9a-f]{8}\]", text)))  # noqa: E731
+    assert fingerprints(outputs["1.toml"]) == fingerprints(outputs["2.toml"])
+    assert json.loads(outputs["1.json"].split("\nwizard403:")[0])["secret_fingerprints"]

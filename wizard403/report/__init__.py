@@ -1,0 +1,101 @@
+"""Reports: one redacted tree, three views (TOML, JSON, Markdown), and reading a saved session back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from wizard403.errors import InputError, SessionFileError
+from wizard403.model import Session
+from wizard403.report.markdown import render_markdown
+from wizard403.report.tree import session_from_tree, session_to_tree
+
+FORMATS = ("toml", "md", "json")
+MAX_SESSION_BYTES = 32 * 1024 * 1024
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat().replace("+00:00", "Z")
+    raise TypeError(f"cannot write {type(value).__name__}")
+
+
+def reproduction_for(session: Session) -> str:
+    """The redacted curl command that reproduces the refused request (empty if no builder is available)."""
+    if session.reproduction:
+        return session.reproduction
+    try:
+        from wizard403.reproduce import to_curl
+    except ImportError:
+        return ""
+    return to_curl(session.target, redact=True)
+
+
+def render(session: Session, fmt: str, content: Any = None) -> str:
+    """The report in one of FORMATS; everything goes through the redacting tree."""
+    tree = session_to_tree(session, reproduction=reproduction_for(session))
+    if fmt == "toml":
+        return tomli_w.dumps(tree)
+    if fmt == "json":
+        return json.dumps(tree, indent=2, ensure_ascii=False, default=_json_default) + "\n"
+    if fmt == "md":
+        return render_markdown(tree, content)
+    raise InputError(f"unknown report format '{fmt}'; choose one of: {', '.join(FORMATS)}.")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file and rename, so a crash never leaves half a report or session."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as err:
+        raise InputError(f"cannot write {path}: {err.strerror or err}.") from None
+
+
+def format_for_path(path: str | Path, default: str = "toml") -> str:
+    suffix = Path(path).suffix.lower().lstrip(".")
+    return {"md": "md", "markdown": "md", "json": "json", "toml": "toml"}.get(suffix, default)
+
+
+def load_session(path: str | Path) -> Session:
+    """A saved session or TOML/JSON report read back; every failure is one SessionFileError sentence."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise SessionFileError(f"{path}: no such file.") from None
+    except OSError as err:
+        raise SessionFileError(f"{path}: cannot be read ({err.strerror}).") from None
+    if size > MAX_SESSION_BYTES:
+        raise SessionFileError(f"{path}: {size // (1024 * 1024)} MB is too large for a session file.")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SessionFileError(f"{path}: not a text file, so not a wizard403 session.") from None
+    if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise SessionFileError(f"{path}: not valid JSON (line {err.lineno}: {err.msg}).") from None
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise SessionFileError(f"{path}: not valid TOML ({err}).") from None
+    return session_from_tree(data, where=str(path))
+
+
+__all__ = ["FORMATS", "render", "write_atomic", "load_session", "format_for_path", "session_to_tree", "session_from_tree"]

@@ -1,0 +1,155 @@
+"""The Markdown view of a report: what a support engineer pastes into a ticket.
+
+It is rendered from the redacted tree (never from the Session), so it cannot show what the tree does not.
+Top first: the verdict, the most likely cause, what to do next, who to contact with which reference ids; then the
+six steps with their checks and answers; then every cause; then every exchange; then the timeline of changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LAYER_WORDS = {
+    "client": "your own device or browser",
+    "network": "your network (a proxy or filter on your side)",
+    "edge": "an edge service (CDN, WAF or bot protection) in front of the site",
+    "server": "the origin web server",
+    "application": "the application itself",
+    "identity": "the identity and permission system",
+    "unknown": "the evidence does not tell yet",
+}
+WHO_WORDS = {
+    "you": "you",
+    "admin": "an administrator",
+    "site-owner": "the site owner",
+    "network-team": "your network team",
+    "developer": "a developer",
+}
+STATUS_MARKS = {"pass": "✔ pass", "fail": "✘ problem", "warn": "! warning", "info": "· info", "skipped": "– skipped", "error": "⚠ error"}
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _fence(text: str, lang: str = "") -> list[str]:
+    ticks = "```"
+    while ticks in text:
+        ticks += "`"
+    return [f"{ticks}{lang}", text.rstrip("\n"), ticks]
+
+
+def _verdict_lines(tree: dict[str, Any]) -> list[str]:
+    verdict = tree.get("verdict", {})
+    reproduced = verdict.get("reproduced")
+    lines = []
+    if reproduced is True:
+        lines.append("**Result:** the request is refused now (reproduced).")
+    elif reproduced is False:
+        lines.append("**Result:** access was granted when wizard403 tried: the refusal did not reproduce.")
+    else:
+        lines.append("**Result:** analysed from recorded evidence, without contacting the server.")
+    who = verdict.get("who_refused", "unknown")
+    lines.append(f"**Who said no:** {LAYER_WORDS.get(who, who)}.")
+    if verdict.get("summary"):
+        lines.append(f"**In short:** {verdict['summary']}")
+    return lines
+
+
+def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
+    """Markdown for one redacted report tree; `content` (optional) gives the step and check titles."""
+    target = tree.get("target", {})
+    out: list[str] = [f"# 403 report: {target.get('method', 'GET')} {target.get('url', '')}", ""]
+    out.append(f"Created {tree.get('created')} (UTC) by {tree.get('tool')}. Secrets are shown as `[redacted sha256:…]`.")
+    out.append("")
+    out += [f"- {line}" for line in _verdict_lines(tree)]
+    causes = tree.get("causes", [])
+    if causes:
+        top = causes[0]
+        out.append(f"- **Most likely cause:** {top['title']} ({top['likelihood']} likelihood, `{top['id']}`).")
+        fixes = top.get("fixes", [])
+        if fixes:
+            out.append("- **What to do next:**")
+            out += [f"  - {f['text']} *(who: {WHO_WORDS.get(f['who'], f['who'])}; effort: {f['effort']})*" for f in fixes]
+    refs = tree.get("references", [])
+    if refs:
+        out.append("- **Reference ids to quote to the owner:** " + ", ".join(f"{r['kind']} `{r['value']}`" for r in refs))
+    out.append("")
+    out.append("> Never try to get around a 403 by disabling or tricking a security control: ask the owner, with the evidence below.")
+    out.append("")
+
+    if tree.get("reproduction"):
+        out += ["## Minimal reproduction", ""] + _fence(tree["reproduction"], "sh") + [""]
+
+    checks = tree.get("checks", [])
+    answers = tree.get("answers", [])
+    steps = list(getattr(content, "steps", ()) or ())
+    numbers = sorted({s.number for s in steps} | {c["step"] for c in checks} | {a["step"] for a in answers})
+    if numbers:
+        out += ["## The six steps", ""]
+    for number in numbers:
+        step = next((s for s in steps if s.number == number), None)
+        out.append(f"### Step {number}: {step.title if step else ''}".rstrip(": "))
+        out.append("")
+        step_checks = [c for c in checks if c["step"] == number]
+        if step_checks:
+            out += ["| check | result | what it found |", "|---|---|---|"]
+            for c in step_checks:
+                out.append(f"| {_cell(c['id'])} | {STATUS_MARKS.get(c['status'], c['status'])} | {_cell(c['summary'])} |")
+            out.append("")
+        step_answers = [a for a in answers if a["step"] == number]
+        for a in step_answers:
+            question = content.question(a["question"]) if content is not None and hasattr(content, "question") else None
+            text = question.text if question is not None else a["question"]
+            note = f" — {a['note']}" if a.get("note") else ""
+            out.append(f"- *{text}* **{a['answer']}**{note}")
+        if step_answers:
+            out.append("")
+        if not step_checks and not step_answers:
+            out += ["Nothing recorded for this step.", ""]
+
+    if causes:
+        out += ["## Likely causes, most likely first", ""]
+        for i, c in enumerate(causes, 1):
+            out.append(f"### {i}. {c['title']} — {c['likelihood']} ({c['score']:.2f}, `{c['id']}`, layer: {c['layer']})")
+            out.append("")
+            if c.get("explanation"):
+                out += [c["explanation"], ""]
+            for e in c.get("evidence", []):
+                out.append(f"- {e}")
+            for f in c.get("fixes", []):
+                out.append(f"- Fix: {f['text']} *(who: {WHO_WORDS.get(f['who'], f['who'])}; effort: {f['effort']})*")
+            out.append("")
+
+    if refs:
+        out += ["## References for the owner's logs", "", "| kind | value | where to look |", "|---|---|---|"]
+        for r in refs:
+            out.append(f"| {_cell(r['kind'])} | `{_cell(r['value'])}` | {_cell(r.get('lookup', ''))} |")
+        out.append("")
+
+    changes = tree.get("changes", [])
+    if changes:
+        out += ["## Changes tried", "", "| when (UTC) | change | result |", "|---|---|---|"]
+        out += [f"| {ch['at']} | {_cell(ch['note'])} | {_cell(ch['result'])} |" for ch in changes]
+        out.append("")
+
+    exchanges = tree.get("exchanges", [])
+    if exchanges:
+        out += ["## Every request sent", ""]
+        for i, ex in enumerate(exchanges, 1):
+            status = ex.get("status", ex.get("error_kind", "no answer"))
+            route = "" if ex.get("route", "normal") == "normal" else f" via {ex['route']}"
+            out.append(f"### {i}. {ex['check']}: {ex['method']} {ex['url']}{route} → {status} ({ex.get('elapsed_ms', 0)} ms)")
+            out.append("")
+            if ex.get("error"):
+                out += [f"Error: {ex['error']}", ""]
+            for hop in ex.get("redirects", []):
+                out.append(f"- redirected from {hop}")
+            lines = [f"{ex['method']} {ex['url']}"] + [f"{k}: {v}" for k, v in ex.get("request_headers", {}).items()]
+            if "status" in ex:
+                lines += ["", f"{ex.get('http_version') or 'HTTP/1.1'} {ex['status']} {ex.get('reason', '')}".rstrip()]
+                lines += [f"{k}: {v}" for k, v in ex.get("response_headers", {}).items()]
+            if ex.get("body_excerpt"):
+                lines += ["", ex["body_excerpt"][:1500]]
+            out += _fence("\n".join(lines), "http") + [""]
+    return "\n".join(out).rstrip() + "\n"

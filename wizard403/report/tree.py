@@ -1,0 +1,327 @@
+"""Session <-> plain tree (the schema of DESIGN.md §5), with redaction applied on the way out.
+
+Every writer (TOML, JSON, Markdown, autosave) starts from `session_to_tree`, so no path can forget to redact:
+headers and URLs are redacted by their structure, then every string in the tree is scrubbed of every secret value
+the session holds in memory (the token, each cookie value, passwords in URLs, session cookies the server set).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from wizard403 import redact
+from wizard403.errors import SessionFileError
+from wizard403.model import (
+    SCHEMA,
+    TOOL,
+    Answer,
+    Cause,
+    Change,
+    CheckResult,
+    Exchange,
+    Fix,
+    Headers,
+    Reference,
+    Session,
+    Target,
+    Verdict,
+)
+
+BODY_EXCERPT_CHARS = 4000
+
+
+def session_secrets(session: Session, extra: Iterable[str] = ()) -> set[str]:
+    """Every secret value the session knows, whole and in parts, for scrubbing free text."""
+    target = session.target
+    found = set(extra)
+    found |= redact.secrets_of_headers(target.headers)
+    found |= redact.secrets_of_url(target.url)
+    if target.body:
+        found |= redact.secrets_of_body(target.body.decode("utf-8", "replace"))
+    for ex in session.exchanges:
+        found |= redact.secrets_of_headers(ex.request_headers)
+        found |= redact.secrets_of_headers(ex.response_headers)  # Set-Cookie: sessions the server handed out
+        found |= redact.secrets_of_url(ex.url)
+        found |= redact.secrets_of_url(ex.route)
+        for hop in ex.redirects:
+            found |= redact.secrets_of_url(hop)
+    return found
+
+
+def _headers_out(headers: Headers, secrets: set[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in headers:
+        clean = redact.redact_text(redact.redact_header(name, value), secrets)
+        out[name] = f"{out[name]}, {clean}" if name in out else clean
+    return out
+
+
+def _scrub(value: Any, secrets: set[str]) -> Any:
+    if isinstance(value, str):
+        return redact.redact_text(value, secrets)
+    if isinstance(value, dict):
+        return {str(k): _scrub(v, secrets) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_scrub(v, secrets) for v in value if v is not None]
+    return value
+
+
+def _body_out(target: Target, secrets: set[str]) -> str | None:
+    if not target.body:
+        return None
+    text = target.body.decode("utf-8", "replace")
+    ctype = (target.headers.get("content-type") or "").lower()
+    if "x-www-form-urlencoded" in ctype:
+        text = redact.redact_form(text)
+    return redact.redact_text(text, secrets)
+
+
+def _exchange_out(ex: Exchange, secrets: set[str]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "check": ex.check,
+        "method": ex.method,
+        "url": redact.redact_url(ex.url),
+        "route": redact.redact_url(ex.route),
+        "at": ex.at,
+        "elapsed_ms": ex.elapsed_ms,
+    }
+    if ex.status is not None:
+        row["status"] = ex.status
+        row["reason"] = ex.reason
+        row["http_version"] = ex.http_version
+    if ex.error:
+        row["error"] = ex.error
+        row["error_kind"] = ex.error_kind or "other"
+    if ex.redirects:
+        row["redirects"] = [redact.redact_url(u) for u in ex.redirects]
+    row["request_headers"] = _headers_out(ex.request_headers, secrets)
+    row["response_headers"] = _headers_out(ex.response_headers, secrets)
+    if ex.body:
+        excerpt = ex.text[:BODY_EXCERPT_CHARS]
+        row["body_excerpt"] = excerpt
+        row["body_bytes"] = len(ex.body)
+        if ex.body_truncated or len(ex.text) > BODY_EXCERPT_CHARS:
+            row["body_truncated"] = True
+    return row
+
+
+def session_to_tree(session: Session, reproduction: str | None = None) -> dict[str, Any]:
+    """The redacted tree of one session, ready for tomli_w or json (datetimes stay datetimes)."""
+    secrets = session_secrets(session)
+    target = session.target
+    target_out: dict[str, Any] = {
+        "url": redact.redact_url(target.url),
+        "method": target.method,
+        "headers": _headers_out(target.headers, secrets),
+        "source": target.source,
+    }
+    body = _body_out(target, secrets)
+    if body:
+        target_out["body"] = body
+    if target.browser_user_agent:
+        target_out["browser_user_agent"] = target.browser_user_agent
+    if target.notes:
+        target_out["notes"] = list(target.notes)
+    fingerprints = {redact.fingerprint(s) for s in redact.key_secrets(target.headers)}
+    fingerprints = sorted(fingerprints | set(session.secrets_fingerprints))
+
+    tree: dict[str, Any] = {
+        "schema": SCHEMA,
+        "created": session.created,
+        "tool": TOOL,
+        "mode": session.mode,
+        "step": session.step,
+        "verdict": {
+            "who_refused": session.verdict.who_refused,
+            "summary": session.verdict.summary,
+            **({"reproduced": session.verdict.reproduced} if session.verdict.reproduced is not None else {}),
+        },
+        "target": target_out,
+        "reproduction": reproduction if reproduction is not None else session.reproduction,
+        "secret_fingerprints": fingerprints,
+        "checks": [
+            {
+                "id": c.id,
+                "step": c.step,
+                "status": c.status,
+                "summary": c.summary,
+                **({"title": c.title} if c.title else {}),
+                **({"details": c.details} if c.details else {}),
+                "evidence": dict(c.evidence),
+                **({"supports": dict(c.supports)} if c.supports else {}),
+            }
+            for c in session.checks
+        ],
+        "answers": [{"step": a.step, "question": a.question, "answer": a.answer, "note": a.note} for a in session.answers],
+        "causes": [
+            {
+                "id": c.id,
+                "likelihood": c.likelihood,
+                "score": round(float(c.score), 3),
+                "title": c.title,
+                "layer": c.layer,
+                **({"explanation": c.explanation} if c.explanation else {}),
+                "evidence": list(c.evidence),
+                "fixes": [{"text": f.text, "effort": f.effort, "who": f.who} for f in c.fixes],
+            }
+            for c in session.causes
+        ],
+        "references": [
+            {
+                "kind": r.kind,
+                "value": r.value,
+                **({"source": r.source} if r.source else {}),
+                **({"at": r.at} if r.at else {}),
+                **({"lookup": r.lookup} if r.lookup else {}),
+            }
+            for r in session.references
+        ],
+        "exchanges": [_exchange_out(ex, secrets) for ex in session.exchanges],
+        "changes": [{"at": ch.at, "note": ch.note, "result": ch.result} for ch in session.changes],
+    }
+    return _scrub(tree, secrets)
+
+
+# ---------------------------------------------------------------- reading back
+
+
+def _need(data: dict, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if key not in data:
+        raise SessionFileError(f"{where}: the key '{key}' is missing.")
+    value = data[key]
+    if not isinstance(value, kind):
+        raise SessionFileError(f"{where}: '{key}' has the wrong type ({type(value).__name__}).")
+    return value
+
+
+def _time(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    if isinstance(value, str) and value:
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return None
+
+
+def _list_of_tables(data: dict, key: str, where: str) -> list[dict]:
+    rows = data.get(key, [])
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise SessionFileError(f"{where}: '{key}' must be a list of tables.")
+    return rows
+
+
+def session_from_tree(data: Any, where: str = "session") -> Session:
+    """A Session from a tree read from TOML or JSON; every problem is one SessionFileError sentence."""
+    if not isinstance(data, dict):
+        raise SessionFileError(f"{where}: not a wizard403 session (expected a table at the top).")
+    schema = data.get("schema")
+    if schema is None:
+        raise SessionFileError(f"{where}: not a wizard403 session (no 'schema' key).")
+    if schema != SCHEMA:
+        raise SessionFileError(f"{where}: unknown schema version '{schema}'; this wizard403 reads '{SCHEMA}'.")
+    tgt = _need(data, "target", dict, where)
+    url = _need(tgt, "url", str, f"{where} [target]")
+    headers = tgt.get("headers", {})
+    if not isinstance(headers, dict):
+        raise SessionFileError(f"{where} [target]: 'headers' must be a table of name = value.")
+    body = tgt.get("body")
+    target = Target(
+        url=url,
+        method=str(tgt.get("method", "GET")),
+        headers=Headers((str(k), str(v)) for k, v in headers.items()),
+        body=body.encode() if isinstance(body, str) and body else None,
+        source=str(tgt.get("source", "session")),
+        browser_user_agent=tgt.get("browser_user_agent"),
+        notes=[str(n) for n in tgt.get("notes", [])],
+    )
+    try:
+        session = Session(target=target, created=_time(data.get("created")) or Session(target).created)
+        session.mode = str(data.get("mode", "plain"))
+        session.step = int(data.get("step", 1))
+        session.reproduction = str(data.get("reproduction", ""))
+        session.secrets_fingerprints = [str(f) for f in data.get("secret_fingerprints", [])]
+        verdict = data.get("verdict", {}) or {}
+        session.verdict = Verdict(
+            who_refused=str(verdict.get("who_refused", "unknown")),
+            summary=str(verdict.get("summary", "")),
+            reproduced=verdict.get("reproduced"),
+        )
+        for row in _list_of_tables(data, "checks", where):
+            session.checks.append(
+                CheckResult(
+                    id=str(row["id"]),
+                    step=int(row.get("step", 1)),
+                    status=str(row.get("status", "info")),
+                    summary=str(row.get("summary", "")),
+                    evidence=dict(row.get("evidence", {})),
+                    title=str(row.get("title", "")),
+                    details=str(row.get("details", "")),
+                    supports={str(k): float(v) for k, v in dict(row.get("supports", {})).items()},
+                )
+            )
+        for row in _list_of_tables(data, "answers", where):
+            session.answers.append(
+                Answer(int(row["step"]), str(row["question"]), str(row["answer"]), str(row.get("note", "")))
+            )
+        for row in _list_of_tables(data, "causes", where):
+            session.causes.append(
+                Cause(
+                    id=str(row["id"]),
+                    title=str(row.get("title", row["id"])),
+                    likelihood=str(row.get("likelihood", "low")),
+                    score=float(row.get("score", 0.0)),
+                    layer=str(row.get("layer", "")),
+                    evidence=[str(e) for e in row.get("evidence", [])],
+                    fixes=[
+                        Fix(str(f.get("text", "")), str(f.get("effort", "easy")), str(f.get("who", "you")))
+                        for f in row.get("fixes", [])
+                    ],
+                    explanation=str(row.get("explanation", "")),
+                )
+            )
+        for row in _list_of_tables(data, "references", where):
+            session.references.append(
+                Reference(
+                    kind=str(row["kind"]),
+                    value=str(row["value"]),
+                    source=str(row.get("source", "")),
+                    at=_time(row.get("at")),
+                    lookup=str(row.get("lookup", "")),
+                )
+            )
+        for row in _list_of_tables(data, "exchanges", where):
+            excerpt = row.get("body_excerpt", "")
+            session.exchanges.append(
+                Exchange(
+                    check=str(row.get("check", "recorded")),
+                    method=str(row.get("method", "GET")),
+                    url=str(row.get("url", "")),
+                    status=row.get("status"),
+                    reason=str(row.get("reason", "")),
+                    elapsed_ms=int(row.get("elapsed_ms", 0)),
+                    route=str(row.get("route", "normal")),
+                    request_headers=Headers(dict(row.get("request_headers", {}))),
+                    response_headers=Headers(dict(row.get("response_headers", {}))),
+                    body=excerpt.encode("utf-8") if isinstance(excerpt, str) else b"",
+                    body_truncated=bool(row.get("body_truncated", False)),
+                    http_version=str(row.get("http_version", "")),
+                    error=row.get("error"),
+                    error_kind=row.get("error_kind"),
+                    redirects=[str(u) for u in row.get("redirects", [])],
+                    at=_time(row.get("at")) or session.created,
+                )
+            )
+        for row in _list_of_tables(data, "changes", where):
+            session.changes.append(
+                Change(at=_time(row.get("at")) or session.created, note=str(row.get("note", "")), result=str(row.get("result", "")))
+            )
+    except SessionFileError:
+        raise
+    except (KeyError, TypeError, ValueError) as err:
+        raise SessionFileError(f"{where}: a row is incomplete or has a wrong value ({err}).") from None
+    return session

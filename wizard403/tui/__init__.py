@@ -1,0 +1,25 @@
+"""The Textual wizard: the only package that imports textual. Entry points stay import-light for the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def run_wizard(session=None, options=None, content=None, live: bool = True, expert: bool = False) -> int:
+    """Open the wizard on a session (or on the start screen) and return the process exit code."""
+    from wizard403.tui.app import make_app
+
+    app = make_app(session=session, options=options, content=content, live=live, expert=expert)
+    app.run()
+    return int(app.return_code or 0)
+
+
+def run_demo(scenario_id: str | None, content: Any = None, port: int = 0, expert: bool = False) -> int:
+    """Start the lab on loopback, open the wizard on the chosen scenario (or let the user pick one)."""
+    from wizard403.lab import start_lab
+    from wizard403.tui.app import make_app
+
+    with start_lab(port=port) as lab:
+        app = make_app(content=content, lab=lab, scenario=scenario_id, expert=expert)
+        app.run()
+    return int(app.return_code or 0)

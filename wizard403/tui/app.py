@@ -1,0 +1,280 @@
+"""The wizard application: the session is the single source of truth, screens are views of it.
+
+`make_app` is the one factory the CLI, the demo, the tests and the screenshot script use. Network work runs in one
+exclusive worker with one error handler; every change to the session is autosaved (redacted) at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from wizard403 import autosave
+from wizard403.model import Change, CheckResult, ProbeOptions, Session, Target
+from wizard403.tui.keys import DEFAULT_KEYS, load_keymap
+
+
+class ChecksUpdated(Message):
+    """A check started or finished (or all of them did); screens redraw what they show of the session."""
+
+    def __init__(self, check_id: str | None = None) -> None:
+        super().__init__()
+        self.check_id = check_id
+
+
+class WizardApp(App[int]):
+    CSS_PATH = "wizard.tcss"
+    TITLE = "wizard403"
+    SUB_TITLE = "why am I getting 403 Forbidden?"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding(DEFAULT_KEYS["help"], "help", "Help", id="help"),
+        Binding(DEFAULT_KEYS["mode"], "toggle_mode", "Plain/Expert", id="mode"),
+        Binding(DEFAULT_KEYS["cancel"], "cancel_checks", "Stop checks", id="cancel", show=False),
+    ]
+
+    def __init__(
+        self,
+        session: Session | None = None,
+        options: ProbeOptions | None = None,
+        content: Any = None,
+        live: bool = True,
+        lab: Any = None,
+        scenario: str | None = None,
+        expert: bool = False,
+        use_autosave: bool = True,
+        now: dt.datetime | None = None,
+    ) -> None:
+        super().__init__()
+        if content is None:
+            from wizard403.content import load_content
+
+            content = load_content()
+        self.content = content
+        self.session = session
+        self.options = options or ProbeOptions()
+        self.live = live
+        self.lab = lab
+        self.scenario = scenario
+        self.expert = expert or (session is not None and session.mode == "expert")
+        self.use_autosave = use_autosave
+        self.now = now  # a fixed clock for snapshots and tests
+        self.running: set[str] = set()
+        self.checks_started = False
+        self.last_export = None
+
+    # ------------------------------------------------------------ start-up
+
+    def on_mount(self) -> None:
+        keymap, warning = load_keymap()
+        if keymap:
+            self.set_keymap(keymap)
+        if warning:
+            self.notify(warning, severity="warning", timeout=8)
+        if self.session is not None:
+            self.begin(self.session, self.options, self.live)
+        elif self.lab is not None and self.scenario:
+            self.begin_scenario(self.scenario)
+        else:
+            from wizard403.tui.screens.start import StartScreen
+
+            self.push_screen(StartScreen())
+            saved = autosave.load() if self.use_autosave else None
+            if saved is not None and saved.answers or saved is not None and saved.checks:
+                self.offer_resume(saved)
+
+    def offer_resume(self, saved: Session) -> None:
+        from wizard403.tui.screens.dialogs import ConfirmScreen
+
+        answered = len(saved.answers)
+        question = (
+            f"An unfinished session was found: {saved.target.method} {saved.target.url}, "
+            f"{answered} answer{'s' if answered != 1 else ''} recorded, step {saved.step}. Resume it?"
+        )
+
+        def decided(resume: bool | None) -> None:
+            if resume:
+                self.begin(saved, self.options, live=False, resumed=True)
+            else:
+                autosave.discard()
+
+        self.push_screen(ConfirmScreen(question, yes="Resume", no="Start afresh"), decided)
+
+    def scenario_session(self, scenario_id: str) -> tuple[Session, ProbeOptions]:
+        method, url, headers, body = self.lab.request_for(scenario_id)
+        target = Target(url=url, method=method, headers=headers, body=body, source="cli")
+        options = ProbeOptions(alt_sources=["127.0.0.2"], replay_unsafe=True, timeout=5.0)
+        return Session(target=target, mode="expert" if self.expert else "plain"), options
+
+    def begin_scenario(self, scenario_id: str) -> None:
+        session, options = self.scenario_session(scenario_id)
+        self.begin(session, options, live=True)
+
+    def begin(self, session: Session, options: ProbeOptions, live: bool = True, resumed: bool = False) -> None:
+        """Open step screens on a session and start the automated checks."""
+        from wizard403.tui.screens.step import StepScreen
+
+        self.session = session
+        self.options = options
+        self.live = live
+        session.mode = "expert" if self.expert else session.mode
+        self.expert = session.mode == "expert"
+        if self.now is not None:
+            session.created = self.now
+        autosave.remember_target(session.target.url, session.target.method) if self.use_autosave else None
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(StepScreen(session.step if resumed else 1))
+        if resumed:
+            self.notify("Session resumed. Secrets are never saved: enter your token again before re-running checks.", timeout=8)
+            self.rediagnose()
+        else:
+            self.run_analysis()
+
+    # ------------------------------------------------------------ checks
+
+    @work(exclusive=True, group="checks", exit_on_error=False)
+    async def run_analysis(self, only: list[str] | None = None) -> None:
+        from wizard403.headless import analyse
+
+        assert self.session is not None
+        self.checks_started = True
+
+        def on_event(kind: str, check_id: str, result: CheckResult | None) -> None:
+            if kind == "started":
+                self.running.add(check_id)
+            else:
+                self.running.discard(check_id)
+            self.post_to_screens(ChecksUpdated(check_id))
+
+        try:
+            await analyse(self.session, self.options, self.content, live=self.live, on_event=on_event, only=only)
+        finally:
+            self.running.clear()
+            self.save()
+            self.post_to_screens(ChecksUpdated(None))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one error handler for background work: a message, never a crash."""
+        if event.state == WorkerState.ERROR:
+            err = event.worker.error
+            self.notify(f"The checks stopped: {type(err).__name__}: {err}", severity="error", timeout=10)
+        elif event.state == WorkerState.CANCELLED and event.worker.group == "checks":
+            self.notify("Checks stopped. Re-run them with the step's re-run key.", timeout=5)
+
+    def action_cancel_checks(self) -> None:
+        self.workers.cancel_group(self, "checks")
+
+    def post_to_screens(self, message: Message) -> None:
+        for screen in self.screen_stack:
+            screen.post_message(ChecksUpdated(getattr(message, "check_id", None)))
+
+    def rediagnose(self) -> None:
+        from wizard403.diagnose import diagnose
+
+        if self.session is not None and (self.session.exchanges or self.session.checks):
+            diagnose(self.session, self.content)
+        self.post_to_screens(ChecksUpdated(None))
+
+    # ------------------------------------------------------------ session edits
+
+    def set_answer(self, step: int, question: str, answer: str, note: str = "") -> None:
+        assert self.session is not None
+        self.session.set_answer(step, question, answer, note)
+        self.rediagnose()
+        self.save()
+
+    def record_change(self, note: str, result: str) -> None:
+        assert self.session is not None
+        self.session.changes.append(Change(at=self.now or dt.datetime.now(dt.timezone.utc).replace(microsecond=0), note=note, result=result))
+        self.save()
+
+    def save(self) -> None:
+        if self.use_autosave and self.session is not None:
+            try:
+                autosave.save(self.session)
+            except Exception as err:  # noqa: BLE001 - autosave trouble is shown, never fatal
+                self.notify(f"Autosave failed: {err}", severity="warning")
+
+    # ------------------------------------------------------------ app-wide actions
+
+    def action_help(self) -> None:
+        from wizard403.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.content))
+
+    def action_toggle_mode(self) -> None:
+        self.expert = not self.expert
+        if self.session is not None:
+            self.session.mode = "expert" if self.expert else "plain"
+            self.save()
+        self.notify("Expert mode: headers, timings and raw evidence up front." if self.expert else "Plain mode: details folded away.", timeout=3)
+        self.post_to_screens(ChecksUpdated(None))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help: what a 403 means (FAQ)", "Questions and answers about 403 Forbidden", self.action_help)
+        yield SystemCommand("Switch plain / expert mode", "Show or fold away the technical details", self.action_toggle_mode)
+        if self.session is not None:
+            yield SystemCommand("Re-run all checks", "Send the checks again (within the request budget)", lambda: self.run_analysis())
+            yield SystemCommand("Summary", "The ranked causes and what to do", self.show_summary)
+            yield SystemCommand("Export report", "Save TOML, Markdown or JSON", self.show_export)
+            yield SystemCommand("Record a change and re-test", "Did it fix it? Note what changed and run again", self.show_change)
+            for step in self.content.steps:
+                yield SystemCommand(f"Go to step {step.number}: {step.title}", step.why, lambda n=step.number: self.goto_step(n))
+
+    def goto_step(self, number: int) -> None:
+        from wizard403.tui.screens.step import StepScreen
+
+        assert self.session is not None
+        self.session.step = number
+        self.switch_screen(StepScreen(number)) if isinstance(self.screen, StepScreen) else self.push_screen(StepScreen(number))
+        self.save()
+
+    def show_summary(self) -> None:
+        from wizard403.tui.screens.summary import SummaryScreen
+
+        self.push_screen(SummaryScreen())
+
+    def show_export(self) -> None:
+        from wizard403.tui.screens.export import ExportScreen
+
+        self.push_screen(ExportScreen())
+
+    def show_change(self) -> None:
+        from wizard403.tui.screens.change import ChangeScreen
+
+        self.push_screen(ChangeScreen())
+
+
+def make_app(
+    session: Session | None = None,
+    options: ProbeOptions | None = None,
+    content: Any = None,
+    live: bool = True,
+    lab: Any = None,
+    scenario: str | None = None,
+    expert: bool = False,
+    use_autosave: bool = True,
+    now: dt.datetime | None = None,
+) -> WizardApp:
+    """The one way to build the wizard (CLI, demo, tests, screenshots)."""
+    return WizardApp(
+        session=session,
+        options=options,
+        content=content,
+        live=live,
+        lab=lab,
+        scenario=scenario,
+        expert=expert,
+        use_autosave=use_autosave,
+        now=now,
+    )

@@ -1,0 +1,59 @@
+"""Key bindings that can be changed in a config file, so they never have to clash with tmux or a terminal.
+
+`$WIZARD403_CONFIG_DIR/keys.toml` (default `~/.config/wizard403/keys.toml`) maps binding ids to keys:
+
+    [keys]
+    next = "ctrl+n"
+    back = "escape"
+
+The defaults avoid ctrl+b (tmux's prefix) and ctrl+a (screen's).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+DEFAULT_KEYS = {
+    "next": "ctrl+n",
+    "back": "escape",
+    "help": "f1",
+    "mode": "f2",
+    "summary": "f3",
+    "export": "ctrl+s",
+    "rerun-step": "f5",
+    "rerun-all": "ctrl+r",
+    "change": "f6",
+    "details": "f4",
+    "cancel": "ctrl+x",
+}
+
+
+def config_path() -> Path:
+    base = os.environ.get("WIZARD403_CONFIG_DIR") or os.path.join(
+        os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config"), "wizard403"
+    )
+    return Path(base) / "keys.toml"
+
+
+def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
+    """(keymap overrides, a warning sentence or None): a broken file never stops the wizard."""
+    path = path or config_path()
+    if not path.exists():
+        return {}, None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        return {}, f"{path}: ignored, it is not valid TOML ({err})."
+    keys = data.get("keys", {})
+    if not isinstance(keys, dict):
+        return {}, f"{path}: ignored, [keys] must be a table of binding = key."
+    unknown = sorted(set(keys) - set(DEFAULT_KEYS))
+    good = {k: str(v) for k, v in keys.items() if k in DEFAULT_KEYS and isinstance(v, str) and v}
+    warning = f"{path}: unknown binding ids ignored: {', '.join(unknown)}." if unknown else None
+    return good, warning
+
+
+def key(binding_id: str) -> str:
+    return DEFAULT_KEYS[binding_id]

@@ -1,0 +1,1 @@
+"""The wizard's screens: start, one step screen for all steps, summary, export, change, help, dialogs."""

@@ -1,0 +1,71 @@
+"""'Did it fix it?': note what changed, re-run every check, and compare before and after side by side."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, Static
+
+from wizard403.tui.app import ChecksUpdated
+from wizard403.tui.keys import DEFAULT_KEYS
+
+
+def snapshot(session) -> dict[str, str]:
+    """What a user compares: the answer they get, the verdict and the top cause, plus each check's mark."""
+    base = next((e for e in session.exchanges if e.check == "baseline"), None)
+    status = "no answer" if base is None or base.status is None else f"{base.status} {base.reason}".strip()
+    top = session.causes[0].title if session.causes else "—"
+    out = {"Answer from the server": status, "Most likely cause": top}
+    for check in session.checks:
+        out[check.id] = check.status
+    return out
+
+
+class ChangeScreen(Screen):
+    BINDINGS = [Binding(DEFAULT_KEYS["back"], "back", "Back", id="back")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="change-main"):
+            yield Label("What did you (or the admin) change? It goes into the report's timeline.")
+            yield Input(placeholder="e.g. Admin added role Reader", id="change-note")
+            with Horizontal(id="nav"):
+                yield Button("← Back", id="back")
+                yield Button("Re-test now", id="retest", variant="primary")
+            yield Static("", id="comparison", markup=False)
+        yield Footer()
+
+    @on(Input.Submitted, "#change-note")
+    @on(Button.Pressed, "#retest")
+    def retest(self) -> None:
+        note = self.query_one("#change-note", Input).value.strip()
+        if not note:
+            self.app.notify("Describe the change first, so the report can say what was tried.", severity="warning")
+            return
+        self.query_one("#comparison", Static).update("Re-running every check…")
+        self.run_retest(note)
+
+    @work(exclusive=True, group="checks", exit_on_error=False)
+    async def run_retest(self, note: str) -> None:
+        from wizard403.headless import analyse
+
+        app = self.app
+        before = snapshot(app.session)
+        app.checks_started = True
+        await analyse(app.session, app.options, app.content, live=app.live)
+        after = snapshot(app.session)
+        result = f"{before['Answer from the server']} before, {after['Answer from the server']} after"
+        app.record_change(note, result)
+        rows = [f"{'':<28} {'before':<34} after"]
+        for key in after:
+            if before.get(key) != after[key] or key in ("Answer from the server", "Most likely cause"):
+                rows.append(f"{key:<28} {str(before.get(key, '—'))[:33]:<34} {after[key]}")
+        self.query_one("#comparison", Static).update("\n".join(rows))
+        app.post_to_screens(ChecksUpdated(None))
+
+    @on(Button.Pressed, "#back")
+    def action_back(self) -> None:
+        self.app.pop_screen()

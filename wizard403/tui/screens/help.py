@@ -1,0 +1,35 @@
+"""The help screen: the FAQ from content, and the keys."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+from wizard403.tui.keys import DEFAULT_KEYS
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "dismiss", "Close"), Binding("f1", "dismiss", "Close", show=False)]
+
+    def __init__(self, content) -> None:
+        super().__init__()
+        self.content = content
+
+    def compose(self) -> ComposeResult:
+        faq = "\n\n".join(f"### {item.question}\n\n{item.answer}" for item in self.content.faq)
+        keys = "\n".join(f"| `{key}` | {name.replace('-', ' ')} |" for name, key in DEFAULT_KEYS.items())
+        text = (
+            "# Help\n\nwizard403 walks you through six steps, runs the checks it can, and ranks the likely causes. "
+            "Press **Escape** to close this help.\n\n## Keys\n\n| key | action |\n|---|---|\n"
+            f"{keys}\n| `ctrl+p` | command palette |\n| `ctrl+q` | quit (your answers are saved) |\n\n"
+            "Keys can be changed in `~/.config/wizard403/keys.toml` (`[keys]` then `next = \"ctrl+n\"`).\n\n"
+            f"## Questions and answers\n\n{faq}"
+        )
+        with VerticalScroll(classes="help"):
+            yield Markdown(text)
+
+    def action_dismiss(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,105 @@
+"""The summary: who said no, the causes ranked with evidence and fixes, ids to quote, a redacted reproduction."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Markdown
+
+from wizard403.report import reproduction_for
+from wizard403.report.markdown import LAYER_WORDS, WHO_WORDS
+from wizard403.tui.app import ChecksUpdated
+from wizard403.tui.keys import DEFAULT_KEYS
+
+PLAIN_CAUSES = 3
+
+
+def summary_markdown(session, expert: bool, running: bool) -> str:
+    """The summary as Markdown (redacted: the reproduction goes through the redacting writer)."""
+    if session is None:
+        return "No session yet."
+    verdict = session.verdict
+    out = ["# Summary", ""]
+    if running:
+        out += ["*Checks are still running; this summary will update.*", ""]
+    if verdict.reproduced is False:
+        out.append("**Access works from here now**: the refusal did not reproduce. The causes below explain what was seen earlier or on another machine.")
+    elif verdict.reproduced:
+        out.append("**The request is refused now** (reproduced).")
+    out.append(f"**Who said no:** {LAYER_WORDS.get(verdict.who_refused, verdict.who_refused)}.")
+    if verdict.summary:
+        out += ["", verdict.summary]
+    out.append("")
+    causes = session.causes if expert else session.causes[:PLAIN_CAUSES]
+    if not causes:
+        out += ["No cause ranked yet: run the checks or answer a few questions."]
+    for i, cause in enumerate(causes, 1):
+        score = f", score {cause.score:.2f}, `{cause.id}`, layer {cause.layer}" if expert else ""
+        out += [f"## {i}. {cause.title}", "", f"*Likelihood: {cause.likelihood}{score}*", ""]
+        if cause.explanation:
+            out += [cause.explanation, ""]
+        evidence = cause.evidence if expert else cause.evidence[:3]
+        if evidence:
+            out += ["**Why we think so**", ""] + [f"- {e}" for e in evidence] + [""]
+        if cause.fixes:
+            out += ["**What to do**", ""]
+            out += [f"- {f.text} *({WHO_WORDS.get(f.who, f.who)}, {f.effort})*" for f in cause.fixes]
+            out.append("")
+    if session.references:
+        out += ["## Ids to quote to the owner", ""]
+        out += [f"- **{r.kind}**: `{r.value}`" + (f" — {r.lookup}" if r.lookup else "") for r in session.references]
+        out.append("")
+    repro = reproduction_for(session)
+    if repro:
+        from wizard403.report.tree import session_secrets
+        from wizard403.redact import redact_text
+
+        out += ["## Minimal reproduction (redacted)", "", "```sh", redact_text(repro, session_secrets(session)), "```", ""]
+    out += [
+        "> **Do not work around the block.** Disabling, tricking or bypassing a security control to get past a 403 "
+        "creates risk and may be illegal. Send this report to the owner instead.",
+    ]
+    return "\n".join(out)
+
+
+class SummaryScreen(Screen):
+    BINDINGS = [
+        Binding(DEFAULT_KEYS["back"], "back", "Back to the steps", id="back"),
+        Binding(DEFAULT_KEYS["export"], "export", "Export", id="export"),
+        Binding(DEFAULT_KEYS["change"], "change", "Record a change", id="change"),
+        Binding(DEFAULT_KEYS["rerun-all"], "rerun_all", "Re-run all", id="rerun-all"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="summary-main"):
+            yield Markdown(self._markdown(), id="summary-text")
+            with Horizontal(id="nav"):
+                yield Button("← Back to the steps", id="back")
+                yield Button("Did it fix it? Record a change", id="change")
+                yield Button("Export the report", id="export", variant="primary")
+        yield Footer()
+
+    def _markdown(self) -> str:
+        return summary_markdown(self.app.session, self.app.expert, bool(self.app.running))
+
+    def on_checks_updated(self, message: ChecksUpdated) -> None:
+        self.query_one("#summary-text", Markdown).update(self._markdown())
+
+    @on(Button.Pressed, "#back")
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    @on(Button.Pressed, "#export")
+    def action_export(self) -> None:
+        self.app.show_export()
+
+    @on(Button.Pressed, "#change")
+    def action_change(self) -> None:
+        self.app.show_change()
+
+    def action_rerun_all(self) -> None:
+        self.app.run_analysis()
