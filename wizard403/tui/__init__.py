@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+DEMO_PORT = 8403  # a stable port lets a resumed demo session re-run its checks
+
 
 def run_wizard(session=None, options=None, content=None, live: bool = True, expert: bool = False) -> int:
     """Open the wizard on a session (or on the start screen) and return the process exit code."""
@@ -19,7 +21,15 @@ def run_demo(scenario_id: str | None, content: Any = None, port: int = 0, expert
     from wizard403.lab import start_lab
     from wizard403.tui.app import make_app
 
-    with start_lab(port=port) as lab:
+    from wizard403.errors import InputError
+
+    try:
+        lab = start_lab(port=port or DEMO_PORT)
+    except InputError:
+        if port:
+            raise
+        lab = start_lab(port=0)  # the usual port is taken: any free one will do
+    with lab:
         app = make_app(content=content, lab=lab, scenario=scenario_id, expert=expert)
         app.run()
     return int(app.return_code or 0)

@@ -7,6 +7,7 @@ exclusive worker with one error handler; every change to the session is autosave
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,7 +32,7 @@ class ChecksUpdated(Message):
 
 
 class WizardApp(App[int]):
-    CSS_PATH = "wizard.tcss"
+    CSS_PATH = Path(__file__).parent / "wizard.tcss"
     TITLE = "wizard403"
     SUB_TITLE = "why am I getting 403 Forbidden?"
     ENABLE_COMMAND_PALETTE = True
@@ -54,11 +55,7 @@ class WizardApp(App[int]):
         now: dt.datetime | None = None,
     ) -> None:
         super().__init__()
-        if content is None:
-            from wizard403.content import load_content
-
-            content = load_content()
-        self.content = content
+        self._content = content
         self.session = session
         self.options = options or ProbeOptions()
         self.live = live
@@ -70,6 +67,15 @@ class WizardApp(App[int]):
         self.running: set[str] = set()
         self.checks_started = False
         self.last_export = None
+
+    @property
+    def content(self) -> Any:
+        """The steps, questions and causes; loaded on first use so the start menu paints without waiting for it."""
+        if self._content is None:
+            from wizard403.content import load_content
+
+            self._content = load_content()
+        return self._content
 
     # ------------------------------------------------------------ start-up
 
@@ -88,7 +94,7 @@ class WizardApp(App[int]):
 
             self.push_screen(StartScreen())
             saved = autosave.load() if self.use_autosave else None
-            if saved is not None and saved.answers or saved is not None and saved.checks:
+            if saved is not None and (saved.answers or saved.checks):
                 self.offer_resume(saved)
 
     def offer_resume(self, saved: Session) -> None:
@@ -102,7 +108,7 @@ class WizardApp(App[int]):
 
         def decided(resume: bool | None) -> None:
             if resume:
-                self.begin(saved, self.options, live=False, resumed=True)
+                self.begin(saved, self.options, live=saved.target.source in ("cli", "curl"), resumed=True)
             else:
                 autosave.discard()
 
@@ -134,10 +140,37 @@ class WizardApp(App[int]):
             self.pop_screen()
         self.push_screen(StepScreen(session.step if resumed else 1))
         if resumed:
-            self.notify("Session resumed. Secrets are never saved: enter your token again before re-running checks.", timeout=8)
+            dropped = strip_redacted_credentials(session)
+            if dropped:
+                self.notify(
+                    f"Session resumed. Secrets are never saved, so {', '.join(dropped)} must be entered again "
+                    "(command palette: 'Enter credentials again') before re-running checks.",
+                    timeout=10,
+                )
+            else:
+                self.notify("Session resumed with your answers.", timeout=5)
             self.rediagnose()
         else:
             self.run_analysis()
+
+    def enter_credentials(self) -> None:
+        """Ask for the token again after a resume; say whether it is the one the saved session used."""
+        from wizard403.redact import fingerprint
+        from wizard403.tui.screens.dialogs import PromptScreen
+
+        def entered(token: str | None) -> None:
+            if not token or self.session is None:
+                return
+            token = token.removeprefix("Bearer ").strip()
+            self.session.target.headers = self.session.target.headers.replaced("Authorization", f"Bearer {token}")
+            known = fingerprint(token) in self.session.secrets_fingerprints
+            self.notify(
+                "Recognised: the same token as the saved session." if known else "This is a different token from the saved session's.",
+                timeout=6,
+            )
+            self.save()
+
+        self.push_screen(PromptScreen("Bearer token (kept in memory only):", password=True), entered)
 
     # ------------------------------------------------------------ checks
 
@@ -228,6 +261,7 @@ class WizardApp(App[int]):
             yield SystemCommand("Summary", "The ranked causes and what to do", self.show_summary)
             yield SystemCommand("Export report", "Save TOML, Markdown or JSON", self.show_export)
             yield SystemCommand("Record a change and re-test", "Did it fix it? Note what changed and run again", self.show_change)
+            yield SystemCommand("Enter credentials again", "After a resume: type the token again (it is never saved)", self.enter_credentials)
             for step in self.content.steps:
                 yield SystemCommand(f"Go to step {step.number}: {step.title}", step.why, lambda n=step.number: self.goto_step(n))
 
@@ -253,6 +287,16 @@ class WizardApp(App[int]):
         from wizard403.tui.screens.change import ChangeScreen
 
         self.push_screen(ChangeScreen())
+
+
+def strip_redacted_credentials(session: Session) -> list[str]:
+    """A loaded session holds fingerprints where secrets were: never send those; say which headers went."""
+    from wizard403.redact import FINGERPRINT_RE
+
+    dropped = [name for name, value in session.target.headers if FINGERPRINT_RE.search(value)]
+    if dropped:
+        session.target.headers = session.target.headers.without(*dropped)
+    return dropped
 
 
 def make_app(

@@ -8,7 +8,7 @@ from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Collapsible, Input, Label, ListItem, ListView, RadioButton, RadioSet, Static
+from textual.widgets import Button, Collapsible, Input, Label, ListItem, ListView, RadioButton, RadioSet, Static
 
 from wizard403 import progress
 from wizard403.model import Exchange, Session
@@ -76,6 +76,7 @@ class CheckRow(Vertical):
         yield Static("", classes="check-line")
         with Collapsible(title="Details", collapsed=True, classes="check-details"):
             yield Static("", classes="check-details-text")
+            yield Button("Re-run this check", classes="rerun-check", compact=True)
 
     def show(self, session: Session | None, running: bool, expert: bool, busy: bool) -> None:
         result = session.check(self.check_id) if session else None
@@ -107,6 +108,12 @@ class CheckRow(Vertical):
         details.display = bool(parts)
         details.collapsed = not expert
         self.query_one(".check-details-text", Static).update(escape("\n\n".join(parts)))
+
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.has_class("rerun-check"):
+            event.stop()
+            self.app.run_analysis([self.check_id])
 
 
 class QuestionBlock(Vertical):

@@ -37,14 +37,15 @@ class PromptScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, question: str, placeholder: str = "", value: str = "", ok: str = "OK") -> None:
+    def __init__(self, question: str, placeholder: str = "", value: str = "", ok: str = "OK", password: bool = False) -> None:
         super().__init__()
         self.question, self.placeholder, self.value, self.ok = question, placeholder, value, ok
+        self.password = password
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.question, classes="dialog-text")
-            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
+            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input", password=self.password)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.ok, id="ok", variant="primary")
                 yield Button("Cancel", id="cancel")

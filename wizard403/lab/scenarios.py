@@ -1,0 +1,225 @@
+"""The lab's catalogue: one scenario per path, each naming the cause a good diagnosis should rank first.
+
+The catalogue is data shared by the server (which path does what), the demo menu, the tests and the screenshots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from wizard403.errors import InputError
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One way to be refused, reachable at one path of the lab."""
+
+    id: str
+    path: str
+    title: str
+    description: str
+    expected_cause: str
+    method: str = "GET"
+    # What the user's request carries when they hit the scenario: "token:expired", "token:read-only", "token:valid",
+    # "cookie:stale", "form:stale-csrf", "url:expired-signature", or "" for a plain request.
+    needs: str = ""
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        id="ok",
+        path="/ok",
+        title="A page that works (the control case)",
+        description=(
+            "Nothing is wrong here: the page answers 200 for everyone. "
+            "Use it to see what a healthy answer looks like before you study the refusals."
+        ),
+        expected_cause="unknown",
+    ),
+    Scenario(
+        id="expired-token",
+        path="/api/reports/expired",
+        title="API call with an expired bearer token",
+        description=(
+            "The caller sends a JSON Web Token whose expiry time has passed. "
+            "This API answers 403 instead of the usual 401 and says invalid_token in WWW-Authenticate. "
+            "Signing in again, or refreshing the token, fixes it."
+        ),
+        expected_cause="credentials",
+        needs="token:expired",
+    ),
+    Scenario(
+        id="insufficient-scope",
+        path="/api/admin/users",
+        title="Valid token, but it lacks the admin scope",
+        description=(
+            "The token is genuine and current, but it was issued for reading reports only. "
+            "The admin endpoint names the scope it wants in WWW-Authenticate. "
+            "A new token that includes that scope is the only fix; a token never gains scopes later."
+        ),
+        expected_cause="permissions",
+        needs="token:read-only",
+    ),
+    Scenario(
+        id="missing-credentials",
+        path="/api/profile",
+        title="Django REST API called without credentials",
+        description=(
+            "The request carries no token and no session at all. "
+            "Because this API checks sessions first, it answers 403 rather than 401, "
+            "so the real message is 'sign in', not 'you lack a permission'."
+        ),
+        expected_cause="credentials",
+    ),
+    Scenario(
+        id="ip-allowlist",
+        path="/internal/",
+        title="nginx IP allowlist (only 127.0.0.2 may enter)",
+        description=(
+            "An nginx allow/deny rule admits one client address and refuses every other one with its stock page. "
+            "The page says nothing about why; only the server's error log does. "
+            "Sending the same request from 127.0.0.2 proves that the network location is the problem."
+        ),
+        expected_cause="ip-block",
+    ),
+    Scenario(
+        id="stale-cookie",
+        path="/app/dashboard",
+        title="Old session cookie the app no longer accepts",
+        description=(
+            "The browser still sends a session cookie from an old sign-in, and the app refuses it. "
+            "The same page without any cookie works, and so does a fresh sign-in. "
+            "Clearing the site's cookies, or a private window, is the cure."
+        ),
+        expected_cause="stale-session",
+        needs="cookie:stale",
+    ),
+    Scenario(
+        id="cached-403",
+        path="/cached/report",
+        title="A cache keeps serving yesterday's 403",
+        description=(
+            "The origin refused this report once, and a shared cache stored that answer for a day. "
+            "The origin would now say yes, which a request with 'Cache-Control: no-cache' proves. "
+            "The owner should purge the cached copy."
+        ),
+        expected_cause="cached-403",
+    ),
+    Scenario(
+        id="csrf",
+        path="/account/email",
+        title="Form submitted with a stale CSRF token",
+        description=(
+            "A Django form was posted from an old tab: the hidden CSRF token no longer matches the cookie. "
+            "Django refuses with its 'CSRF verification failed' page. "
+            "Reloading the form and submitting again fixes it."
+        ),
+        expected_cause="csrf",
+        method="POST",
+        needs="form:stale-csrf",
+    ),
+    Scenario(
+        id="waf",
+        path="/search",
+        title="Cloudflare firewall rule (Error 1020)",
+        description=(
+            "A firewall rule at the edge blocks every request to this path before it reaches the site. "
+            "The block page carries a Ray ID. "
+            "Only the site owner can change the rule, and the Ray ID lets them find the exact event."
+        ),
+        expected_cause="waf",
+    ),
+    Scenario(
+        id="rate-limit",
+        path="/api/search/rate",
+        title="GitHub-style rate limit reported as 403",
+        description=(
+            "The anonymous hourly allowance is used up, and the API says so with 403 and rate-limit headers. "
+            "Nothing is wrong with permissions: wait until the reset time, or authenticate to get a larger allowance."
+        ),
+        expected_cause="rate-limit",
+    ),
+    Scenario(
+        id="directory-listing",
+        path="/files/",
+        title="nginx directory without an index file",
+        description=(
+            "The URL names a folder that has no index page, and nginx does not list folders. "
+            "Its stock 403 page looks exactly like any other nginx refusal. "
+            "Ask for a file inside the folder instead."
+        ),
+        expected_cause="directory-listing",
+    ),
+    Scenario(
+        id="signed-url",
+        path="/lab-bucket/reports/q3.pdf",
+        title="Expired S3-style presigned link",
+        description=(
+            "The download link was signed yesterday and was valid for one hour. "
+            "The object store answers 403 with 'Request has expired' in its XML error. "
+            "Ask for a fresh link, and check your computer's clock."
+        ),
+        expected_cause="signed-url",
+        needs="url:expired-signature",
+    ),
+    Scenario(
+        id="bot-challenge",
+        path="/shop/deals",
+        title="Cloudflare browser challenge ('Just a moment...')",
+        description=(
+            "The edge wants proof that a real browser is visiting and answers scripts with a challenge page. "
+            "This is bot management, not an access rule about you. "
+            "Open the page in a normal browser, or ask the owner for an API or an exemption for automation."
+        ),
+        expected_cause="bot-challenge",
+    ),
+    Scenario(
+        id="app-rule",
+        path="/api/exports/annual",
+        title="Business rule refusal (problem+json, out of credit)",
+        description=(
+            "The token is valid and has every scope, yet the export is refused: the account has too little credit. "
+            "The API explains this in an RFC 9457 problem document. "
+            "Read its title and detail; no permission change will help."
+        ),
+        expected_cause="app-rule",
+        needs="token:valid",
+    ),
+    Scenario(
+        id="not-found",
+        path="/prod/v1/invoice",
+        title="API Gateway 'Missing Authentication Token' for a wrong path",
+        description=(
+            "The gateway has no route at this path: the real one is /prod/v1/invoices. "
+            "API Gateway answers unknown routes with a 403 that mentions a token, which sends people the wrong way. "
+            "Check the path, the method and the stage name."
+        ),
+        expected_cause="not-found",
+    ),
+    Scenario(
+        id="file-permissions",
+        path="/static/annual-report.pdf",
+        title="nginx cannot read the file (permission denied on disk)",
+        description=(
+            "The file exists, but the nginx worker may not read it. "
+            "The visitor only sees the stock 403 page; the error log says '(13: Permission denied)'. "
+            "The server admin fixes the file's owner or mode."
+        ),
+        expected_cause="file-permissions",
+    ),
+)
+
+
+def scenario(id_or_path: str) -> Scenario:
+    """The scenario with this id, or at this path (a full lab URL works too)."""
+    wanted = (id_or_path or "").strip()
+    for item in SCENARIOS:
+        if wanted == item.id:
+            return item
+    path = urlsplit(wanted).path if "://" in wanted else wanted.split("?", 1)[0]
+    for item in SCENARIOS:
+        if path and path == item.path:
+            return item
+    choices = ", ".join(item.id for item in SCENARIOS)
+    raise InputError(f"unknown lab scenario '{id_or_path}'; choose one of: {choices}")
