@@ -53,7 +53,7 @@ def _request_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--from-curl", metavar="'curl …'", help="take the request from a curl command (e.g. a browser's 'Copy as cURL')")
     g.add_argument("--curl-file", metavar="FILE", help="take the request from a file holding a curl command")
     g.add_argument("--har", metavar="FILE", help="analyse a refused request recorded in a HAR file")
-    g.add_argument("--entry", type=int, metavar="N", help="with --har: the entry to analyse (default: the first refused one)")
+    g.add_argument("--entry", type=int, metavar="N", help="with --har: the entry to analyse, numbered from 1 (default: the first refused one)")
     g.add_argument("--response", metavar="FILE", help="analyse a raw HTTP response (status line, headers, body)")
     g.add_argument("--status", type=int, metavar="CODE", help="with --response: the status, when the file holds only a body")
     g.add_argument("--log", metavar="FILE", help="scan a local nginx or Apache log for the lines that explain this request")
@@ -218,12 +218,15 @@ def build_session(args: argparse.Namespace, need_target: bool = True) -> tuple[S
         from wizard403.inputs.har import open_har
 
         archive = open_har(args.har)
-        entry = archive.first_refused() if args.entry is None else None
-        index = args.entry if args.entry is not None else (entry.index if entry else None)
-        if index is None:
-            raise InputError(f"{args.har} has no refused request (401, 403 or a block page); choose one with --entry N.")
-        if not 0 <= index < len(archive.entries):
-            raise InputError(f"{args.har} has entries 0 to {len(archive.entries) - 1}; there is no entry {index}.")
+        if args.entry is None:
+            entry = archive.first_refused()
+            if entry is None:
+                raise InputError(
+                    f"{args.har} has no refused request (401, 403 or a block page); choose one with --entry N."
+                )
+            index = entry.index
+        else:
+            index = archive.entry(args.entry).index  # one sentence if there is no such entry
         session = Session(target=archive.target(index))
         session.exchanges.append(archive.exchange(index))
         session.target.notes += archive.related(index)

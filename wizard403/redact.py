@@ -62,7 +62,7 @@ TOKEN_PATTERNS = (
 BEARER_RE = re.compile(r"(?i)\b(bearer|basic|token)\s+([A-Za-z0-9._~+/=-]{8,})")
 KEYVALUE_RE = re.compile(
     r"(?i)([\"']?(?:password|passwd|pwd|secret|client_secret|token|access_token|refresh_token|id_token|api_key|apikey|"
-    r"csrfmiddlewaretoken|authenticity_token|session(?:id)?)[\"']?\s*[:=]\s*[\"']?)([^\"'&\s,;}<]{3,})"
+    r"csrfmiddlewaretoken|authenticity_token|session(?:id)?)[\"']?\s*[:=]\s*[\"']?)([^\"'&\s,;}<\[]{3,})"
 )
 MIN_SECRET_LEN = 4
 

@@ -1,0 +1,185 @@
+"""Raw responses: what `curl -i`/`curl -v`, a browser or a log shows, and a bare body with a status given."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from wizard403.errors import InputError
+from wizard403.inputs.raw import RAW_BODY_CAP, parse_raw_response
+
+BLOCK_PAGE = b"<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1></body></html>"
+
+
+class _Refuser(BaseHTTPRequestHandler):
+    """A loopback server that refuses in the ways the parser must cope with."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        if self.path == "/chunked":
+            self.send_response(403, "Forbidden")
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for piece in (BLOCK_PAGE[:30], BLOCK_PAGE[30:]):
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+        elif self.path == "/gzip":
+            body = gzip.compress(BLOCK_PAGE)
+            self.send_response(403, "Forbidden")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        else:
+            self.send_response(403, "Forbidden")
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Set-Cookie", "a=1; Path=/")
+            self.send_header("Set-Cookie", "b=2; Path=/")
+            self.send_header("Content-Length", str(len(BLOCK_PAGE)))
+            self.end_headers()
+            self.wfile.write(BLOCK_PAGE)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Refuser)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield httpd.server_address
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _capture(address, path: str) -> bytes:
+    """The bytes a server really sends, as a packet capture or `nc` would show them."""
+    with socket.create_connection(address, timeout=5) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        chunks = []
+        while data := sock.recv(65536):
+            chunks.append(data)
+    return b"".join(chunks)
+
+
+def test_a_real_response_from_the_wire(server):
+    exchange = parse_raw_response(_capture(server, "/"), url="http://127.0.0.1/", method="get")
+    assert (exchange.status, exchange.reason, exchange.http_version) == (403, "Forbidden", "HTTP/1.1")
+    assert exchange.method == "GET" and exchange.url == "http://127.0.0.1/"
+    assert exchange.body == BLOCK_PAGE and not exchange.body_truncated
+    assert exchange.response_headers.get_all("set-cookie") == ["a=1; Path=/", "b=2; Path=/"]
+    assert exchange.content_type == "text/html"
+    assert exchange.check == "recorded"
+
+
+def test_chunked_transfer_coding_from_the_wire_is_undone(server):
+    raw = _capture(server, "/chunked")
+    assert b"\r\n0\r\n" in raw
+    exchange = parse_raw_response(raw)
+    assert exchange.body == BLOCK_PAGE and not exchange.body_truncated
+
+
+def test_gzip_body_from_the_wire_is_decoded(server):
+    exchange = parse_raw_response(_capture(server, "/gzip"))
+    assert exchange.text.startswith("<html><head><title>403 Forbidden")
+
+
+def test_curl_include_output_after_redirects_keeps_the_last_response():
+    pasted = (
+        "HTTP/1.1 302 Found\nLocation: https://h.test/login\nContent-Length: 0\n\n"
+        "HTTP/2 403 \ncontent-type: application/json\nx-amzn-requestid: 1a2b\n\n"
+        '{"message":"Forbidden"}\n'
+    )
+    exchange = parse_raw_response(pasted)
+    assert (exchange.status, exchange.reason, exchange.http_version) == (403, "Forbidden", "HTTP/2")
+    assert exchange.redirects == ["https://h.test/login"]
+    assert exchange.response_headers.get("x-amzn-requestid") == "1a2b"
+    assert exchange.body == b'{"message":"Forbidden"}\n'
+
+
+def test_interim_and_proxy_responses_are_skipped():
+    pasted = (
+        b"HTTP/1.1 200 Connection established\r\n\r\n"
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        b"HTTP/1.1 403 Forbidden\r\nServer: squid\r\nContent-Length: 6\r\n\r\ndenied"
+    )
+    exchange = parse_raw_response(pasted)
+    assert exchange.status == 403 and exchange.response_headers.get("server") == "squid"
+    assert exchange.body == b"denied"
+
+
+def test_curl_verbose_output():
+    pasted = """*   Trying 192.0.2.1:443...
+* Connected to api.example.test (192.0.2.1) port 443
+> GET /v1/items/42 HTTP/2
+> Host: api.example.test
+> user-agent: curl/8.5.0
+>
+< HTTP/2 403
+< content-type: application/json
+< www-authenticate: Bearer error="insufficient_scope"
+<
+{"error":"insufficient_scope"}
+* Connection #0 to host api.example.test left intact
+"""
+    exchange = parse_raw_response(pasted)
+    assert (exchange.method, exchange.url, exchange.status) == ("GET", "https://api.example.test/v1/items/42", 403)
+    assert exchange.response_headers.get("www-authenticate") == 'Bearer error="insufficient_scope"'
+    assert exchange.body.strip() == b'{"error":"insufficient_scope"}'
+
+
+def test_browser_copy_with_folded_header_and_no_blank_line():
+    pasted = "HTTP/1.1 403 Forbidden\r\nX-Long: first part\r\n  second part\r\nContent-Type: text/plain"
+    exchange = parse_raw_response(pasted)
+    assert exchange.response_headers.get("x-long") == "first part second part"
+    assert exchange.body == b""
+
+
+def test_http2_status_pseudo_header():
+    exchange = parse_raw_response(":status: 403\ncontent-type: text/html\n\nno")
+    assert exchange.status == 403 and exchange.body == b"no"
+
+
+def test_cut_off_body_is_marked_truncated():
+    exchange = parse_raw_response(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 5000\r\n\r\n<html>only the start")
+    assert exchange.body_truncated
+
+
+def test_huge_body_is_capped():
+    exchange = parse_raw_response(b"HTTP/1.1 403 Forbidden\r\n\r\n" + b"x" * (RAW_BODY_CAP + 10))
+    assert len(exchange.body) == RAW_BODY_CAP and exchange.body_truncated
+
+
+def test_body_alone_with_a_status():
+    exchange = parse_raw_response(BLOCK_PAGE.decode(), status=403, url="https://h.test/")
+    assert (exchange.status, exchange.reason, exchange.url) == (403, "Forbidden", "https://h.test/")
+    assert exchange.body == BLOCK_PAGE and len(exchange.response_headers) == 0
+
+
+def test_given_status_wins_over_the_pasted_one():
+    assert parse_raw_response("HTTP/1.1 200 OK\n\nblocked", status=403).status == 403
+
+
+@pytest.mark.parametrize(
+    "data, status, words",
+    [
+        ("", None, "the response is empty."),
+        ("  \n\n", 403, "the response is empty."),
+        ("<html>blocked</html>", None, "has no status line"),
+        (b"\x00\x01\x02binary", None, "binary data"),
+        ("HTTP/1.1 999 Weird\n\n", None, "is not an HTTP status code"),
+        ("body", 1000, "from 100 to 599"),
+        ("body", True, "from 100 to 599"),
+    ],
+)
+def test_unusable_input_gives_one_sentence(data, status, words):
+    with pytest.raises(InputError) as caught:
+        parse_raw_response(data, status=status)
+    assert words in str(caught.value) and "\n" not in str(caught.value)

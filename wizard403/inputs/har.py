@@ -1,0 +1,679 @@
+"""Read a browser's HAR recording and find the refused requests in it.
+
+HAR files can run to hundreds of megabytes, so the file is parsed once with the standard JSON parser and the raw
+entry dictionaries are kept as they are: each entry gets only a small `HarEntry` summary up front, and an
+`Exchange` or `Target` is built on demand for the one entry being examined.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+import json
+import os
+import re
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus, urljoin, urlsplit
+
+from wizard403.errors import InputError
+from wizard403.inputs.blockpages import BODY_SCAN_LIMIT, body_marker, header_marker
+from wizard403.model import Exchange, Headers, Target
+from wizard403.redact import redact_url
+
+DEFAULT_MAX_HAR_BYTES = 512 * 1024 * 1024
+MAX_HAR_ENV = "WIZARD403_MAX_HAR_MB"
+# Recorded bodies are cut like live ones (DESIGN.md §6): enough for any error page.
+RECORDED_BODY_CAP = 1024 * 1024
+
+_LOGIN_HINT_RE = re.compile(
+    r"(log-?in|sign-?in|sign_in|/auth\b|/authorize|oauth|/sso\b|saml|/cas/|session/new|reauth)", re.I
+)
+# Headers a client computes itself or that only exist inside HTTP/2 framing: not part of "the request as sent".
+_NOT_REPLAYED = frozenset({"content-length", "connection", "keep-alive", "transfer-encoding", "proxy-connection"})
+_MAX_COOKIE_SENTENCES = 4
+
+
+@dataclass(slots=True)
+class HarEntry:
+    """One request in the recording, summarised. `index` counts from 1 in file order (as `--entry N` does);
+    `reason` says why a refused entry was picked out ("status 403", a block-page label), and is empty otherwise."""
+
+    index: int
+    method: str
+    url: str
+    status: int
+    size: int
+    started: str
+    refused: bool
+    reason: str
+
+
+def har_size_limit(max_bytes: int = DEFAULT_MAX_HAR_BYTES) -> int:
+    """The size limit in bytes: `max_bytes`, or WIZARD403_MAX_HAR_MB when set and max_bytes is the default."""
+    raw = os.environ.get(MAX_HAR_ENV, "").strip()
+    if not raw or max_bytes != DEFAULT_MAX_HAR_BYTES:
+        return max_bytes
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        megabytes = -1.0
+    if not megabytes > 0:
+        raise InputError(f"{MAX_HAR_ENV} must be a positive number of megabytes, not “{raw[:20]}”.")
+    return int(megabytes * 1024 * 1024)
+
+
+def human_size(n: int) -> str:
+    """Sizes as people say them: 700 MB, 8.5 MB, 12 KB, 300 bytes."""
+    if n >= 10 * 1024 * 1024:
+        return f"{n / 1024 / 1024:.0f} MB"
+    if n >= 1024 * 1024:
+        return f"{n / 1024 / 1024:.1f} MB"
+    if n >= 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n} bytes"
+
+
+def load_har_document(path: str | Path, max_bytes: int = DEFAULT_MAX_HAR_BYTES) -> dict[str, Any]:
+    """The parsed JSON of a HAR file, checked to have a non-empty `log.entries` list.
+
+    The size is checked with os.stat before anything is read; every problem is one InputError sentence.
+    """
+    p = Path(path)
+    name = p.name or str(p)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise InputError(f"{path} does not exist.") from None
+    except OSError as err:
+        raise InputError(f"{path} cannot be read: {err.strerror or err}.") from None
+    if p.is_dir():
+        raise InputError(f"{path} is a directory, not a HAR file.")
+    limit = har_size_limit(max_bytes)
+    if st.st_size > limit:
+        raise InputError(
+            f"{name} is {human_size(st.st_size)}, over the {human_size(limit)} limit; set {MAX_HAR_ENV} to raise it."
+        )
+    if st.st_size == 0:
+        raise InputError(f"{name} is empty, not a HAR file.")
+    try:
+        with open(p, "rb") as fh:
+            data = fh.read()
+    except OSError as err:
+        raise InputError(f"{path} cannot be read: {err.strerror or err}.") from None
+    text = _decode(data, name)
+    del data
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        if err.pos >= len(text.rstrip()) - 1 or err.msg.startswith("Unterminated string"):
+            raise InputError(
+                f"{name} is not a complete HAR file: its JSON stops in the middle (was it cut off while saving?)."
+            ) from None
+        raise InputError(
+            f"{name} is not a HAR file: its JSON is broken at line {err.lineno}, column {err.colno} ({err.msg})."
+        ) from None
+    except RecursionError:
+        raise InputError(f"{name} is not a HAR file: its JSON is nested too deeply.") from None
+    del text
+    log = doc.get("log") if isinstance(doc, dict) else None
+    if not isinstance(log, dict) or not isinstance(log.get("entries"), list):
+        raise InputError(f"{name} is not a HAR file: it has no log.entries list.")
+    if not log["entries"]:
+        raise InputError(f"{name} holds no requests: its log.entries list is empty.")
+    return doc
+
+
+def _decode(data: bytes, name: str) -> str:
+    if data[:2] == b"\x1f\x8b":
+        raise InputError(f"{name} is gzip-compressed; unpack it first (gunzip) and open the .har inside.")
+    if data[:4] == b"PK\x03\x04":
+        raise InputError(f"{name} is a zip archive; unpack it first and open the .har inside.")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    elif data[:3] == b"\xef\xbb\xbf":
+        encoding = "utf-8-sig"
+    else:
+        encoding = "utf-8"
+        if b"\x00" in data[:1024]:
+            raise InputError(f"{name} is not a HAR file: it holds binary data, not JSON text.")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        raise InputError(f"{name} is not a HAR file: it is not UTF-8 text.") from None
+    first = text.lstrip()[:1]
+    if first != "{":
+        kind = "a JSON list" if first == "[" else "text that is not JSON"
+        raise InputError(f"{name} is not a HAR file: it holds {kind}, not a HAR log object.")
+    return text
+
+
+def open_har(path: str | Path, max_bytes: int = DEFAULT_MAX_HAR_BYTES) -> HarArchive:
+    """Open a HAR file (Chrome, Firefox, Safari, Edge, or any HAR 1.2 writer)."""
+    return HarArchive(load_har_document(path, max_bytes), name=Path(path).name)
+
+
+class HarArchive:
+    """A HAR recording: entry summaries up front, exchanges and targets built on demand from the raw entries."""
+
+    def __init__(self, document: dict[str, Any], name: str = "recording.har"):
+        log = document["log"]
+        self.name = name
+        creator = log.get("creator") if isinstance(log.get("creator"), dict) else {}
+        self.creator = " ".join(str(creator.get(k, "")) for k in ("name", "version")).strip()
+        self._raw: list[Any] = log["entries"]
+        self.entries: list[HarEntry] = []
+        self.warnings: list[str] = []
+        self._by_index: dict[int, HarEntry] = {}
+        self._stripped: bool | None = None
+        skipped = []
+        for position, raw in enumerate(self._raw, start=1):
+            entry = _summarise(position, raw)
+            if entry is None:
+                skipped.append(position)
+                continue
+            self.entries.append(entry)
+            self._by_index[position] = entry
+        if not self.entries:
+            raise InputError(f"{name} is not a HAR file: none of its entries is a request with a URL.")
+        if skipped:
+            shown = ", ".join(str(i) for i in skipped[:5]) + (" …" if len(skipped) > 5 else "")
+            self.warnings.append(f"{len(skipped)} entries have no request URL and were skipped ({shown}).")
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def refused_entries(self) -> list[HarEntry]:
+        """401s, 403s and recognised block pages with other statuses, in file order."""
+        return [e for e in self.entries if e.refused]
+
+    def ordered(self) -> list[HarEntry]:
+        """Refused entries first, then the rest, each group in file order."""
+        return self.refused_entries() + [e for e in self.entries if not e.refused]
+
+    def first_refused(self) -> HarEntry | None:
+        for entry in self.entries:
+            if entry.refused:
+                return entry
+        return None
+
+    def entry(self, index: int) -> HarEntry:
+        try:
+            return self._by_index[index]
+        except (KeyError, TypeError):
+            raise InputError(
+                f"{self.name} has no entry {index}; its entries are numbered 1 to {len(self._raw)}."
+            ) from None
+
+    def _parts(self, index: int) -> tuple[dict, dict, dict]:
+        self.entry(index)
+        raw = self._raw[index - 1]
+        return raw, _dict(raw.get("request")), _dict(raw.get("response"))
+
+    def exchange(self, index: int) -> Exchange:
+        """The recorded request and response of one entry, bodies decoded (base64 too), truncation noted."""
+        raw, req, resp = self._parts(index)
+        summary = self._by_index[index]
+        body, truncated = _response_body(resp)
+        error = raw.get("_error") or resp.get("_error")
+        elapsed = raw.get("time")
+        exchange = Exchange(
+            check="recorded",
+            method=summary.method,
+            url=summary.url,
+            status=summary.status or None,
+            reason=str(resp.get("statusText") or ""),
+            elapsed_ms=int(round(elapsed)) if isinstance(elapsed, (int, float)) and elapsed >= 0 else 0,
+            request_headers=Headers(_pairs(req.get("headers"), drop_pseudo=True)),
+            response_headers=Headers(_response_header_pairs(resp)),
+            body=body,
+            body_truncated=truncated,
+            http_version=str(resp.get("httpVersion") or req.get("httpVersion") or ""),
+            error=str(error) if error and not summary.status else None,
+            error_kind="other" if error and not summary.status else None,
+            redirects=self._redirect_chain(index),
+        )
+        when = _parse_time(summary.started)
+        if when is not None:
+            exchange.at = when
+        return exchange
+
+    def target(self, index: int) -> Target:
+        """The request of one entry as wizard403 would send it again (source "har")."""
+        _, req, _ = self._parts(index)
+        summary = self._by_index[index]
+        host = (urlsplit(summary.url).hostname or "").lower()
+        headers = Headers()
+        for name, value in _pairs(req.get("headers"), drop_pseudo=True):
+            lname = name.lower()
+            if lname in _NOT_REPLAYED or (lname == "host" and value.split(":")[0].lower() == host):
+                continue
+            headers.append((name, value))
+        if not headers.has("cookie"):
+            jar = [f"{c.get('name')}={c.get('value', '')}" for c in _list(req.get("cookies")) if _dict(c).get("name")]
+            if jar:
+                headers.append(("Cookie", "; ".join(jar)))
+        ua = headers.get("user-agent")
+        notes = [f"HAR entry {index} of {len(self._raw)} in {self.name}."]
+        if self.credentials_stripped():
+            notes.append(
+                "No request in this recording carries a cookie or an Authorization header: the browser may have "
+                "removed them on export (a sanitised HAR), so their absence here proves nothing."
+            )
+        return Target(
+            url=summary.url,
+            method=summary.method,
+            headers=headers,
+            body=_request_body(req),
+            source="har",
+            browser_user_agent=ua or None,
+            notes=notes,
+        )
+
+    def credentials_stripped(self) -> bool:
+        """True when no request anywhere in the file carries a cookie or Authorization header."""
+        if self._stripped is None:
+            self._stripped = not any(_carries_credentials(raw) for raw in self._raw)
+        return self._stripped
+
+    def related(self, index: int) -> list[str]:
+        """Plain sentences about what happened around one entry: the sign-in redirect before it, cookies set
+        earlier that it did not send (or sent with an older value), and successes on the same URL."""
+        raw, req, _ = self._parts(index)
+        summary = self._by_index[index]
+        when = _parse_time(summary.started)
+        sentences: list[str] = []
+        sentences += self._redirects_before(index, summary, when)
+        sentences += self._cookie_sentences(index, summary, req, when)
+        sentences += self._same_url_successes(index, summary, when)
+        return sentences
+
+    # -- related() helpers -------------------------------------------------------------------------------------
+
+    def _earlier(self, index: int) -> list[HarEntry]:
+        return [e for e in self.entries if e.index < index]
+
+    def _redirect_target(self, entry: HarEntry) -> str:
+        if not 300 <= entry.status < 400:
+            return ""
+        resp = _dict(self._raw[entry.index - 1].get("response"))
+        location = str(resp.get("redirectURL") or "") or (Headers(_response_header_pairs(resp)).get("location") or "")
+        return urljoin(entry.url, location) if location else ""
+
+    def _redirect_chain(self, index: int) -> list[str]:
+        """The URLs the browser was redirected through to reach this entry, oldest first.
+
+        A hop counts only when this entry is the first request to the redirect's target after it, with the method
+        a browser would use to follow it (GET after 301/302/303, the same method after 307/308)."""
+        chain: list[str] = []
+        current = self._by_index[index]
+        earlier = self._earlier(index)
+        while len(chain) < 10:
+            hop = None
+            for entry in reversed(earlier):
+                if entry.index >= current.index:
+                    continue
+                if entry.url == current.url and entry.method == current.method:
+                    break  # an earlier identical request: whatever redirected before that led there, not here
+                if self._redirect_target(entry) == current.url:
+                    follow = entry.method if entry.status in (307, 308) else "GET"
+                    hop = entry if follow == current.method else None
+                    break
+            if hop is None:
+                break
+            chain.insert(0, hop.url)
+            current = hop
+        return chain
+
+    def _redirects_before(self, index: int, summary: HarEntry, when: _dt.datetime | None) -> list[str]:
+        out: list[str] = []
+        login_found = here_found = False
+        for entry in reversed(self._earlier(index)):
+            target = self._redirect_target(entry)
+            if not target:
+                continue
+            parts = urlsplit(target)
+            if not login_found and _LOGIN_HINT_RE.search(f"{parts.path}?{parts.query}"):
+                out.append(
+                    f"Entry {entry.index} ({entry.method} {_shown(entry.url)}) was sent to a sign-in page "
+                    f"({_shown(target)}){_ago(entry, when)}: the session had ended or was never established."
+                )
+                login_found = True
+            if not here_found and target == summary.url:
+                out.append(
+                    f"Entry {entry.index} ({entry.method} {_shown(entry.url)}) redirected to this URL"
+                    f"{_ago(entry, when)}."
+                )
+                here_found = True
+            if login_found and here_found:
+                break
+        return out
+
+    def _cookie_sentences(self, index: int, summary: HarEntry, req: dict, when: _dt.datetime | None) -> list[str]:
+        parts = urlsplit(summary.url)
+        host, path = (parts.hostname or "").lower(), parts.path or "/"
+        live: dict[str, tuple[HarEntry, str, bool]] = {}
+        for entry in self._earlier(index):
+            setter_host = (urlsplit(entry.url).hostname or "").lower()
+            resp = _dict(self._raw[entry.index - 1].get("response"))
+            for cookie in _set_cookies(resp):
+                if not _cookie_applies(cookie, setter_host, host, path):
+                    continue
+                if cookie.deleted or (cookie.expires and when and cookie.expires <= when):
+                    live.pop(cookie.name, None)
+                else:
+                    live[cookie.name] = (entry, cookie.value, cookie.secure)
+        sent = _sent_cookies(req)
+        out: list[str] = []
+        missing = [(name, info) for name, info in live.items() if name not in sent]
+        for name, (entry, _, secure) in missing[:_MAX_COOKIE_SENTENCES]:
+            plain = secure and parts.scheme == "http"
+            why = " (it is marked Secure, and this request used plain http)" if plain else ""
+            out.append(
+                f"Entry {entry.index} ({entry.method} {_shown(entry.url)}) set the cookie {name}"
+                f"{_ago(entry, when)}, but this request did not send it{why}."
+            )
+        if len(missing) > _MAX_COOKIE_SENTENCES:
+            rest = ", ".join(name for name, _ in missing[_MAX_COOKIE_SENTENCES:][:8])
+            out.append(f"Other cookies set earlier for this site were not sent either: {rest}.")
+        for name, (entry, value, _) in live.items():
+            if name in sent and sent[name] != value:
+                out.append(
+                    f"This request sent the cookie {name} with a different value from the one entry {entry.index} "
+                    "set: it may carry an old session."
+                )
+        return out
+
+    def _same_url_successes(self, index: int, summary: HarEntry, when: _dt.datetime | None) -> list[str]:
+        out: list[str] = []
+        for entry in reversed(self._earlier(index)):
+            if entry.url == summary.url and 200 <= entry.status < 300 and not entry.refused:
+                how = "" if entry.method == summary.method else f" with {entry.method}"
+                out.append(
+                    f"Entry {entry.index} got {entry.status} for the same URL{how}{_ago(entry, when)}: "
+                    "access worked then."
+                )
+                break
+        for entry in self.entries:
+            if entry.index > index and entry.url == summary.url and 200 <= entry.status < 300 and not entry.refused:
+                how = "" if entry.method == summary.method else f" with {entry.method}"
+                out.append(f"Entry {entry.index} got {entry.status} for the same URL{how} later in the recording.")
+                break
+        return out
+
+
+# -- entry parsing ----------------------------------------------------------------------------------------------
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _int(value: Any, default: int = 0) -> int:
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return default
+
+
+def _pairs(headers: Any, drop_pseudo: bool = False) -> list[tuple[str, str]]:
+    out = []
+    for item in _list(headers):
+        if isinstance(item, dict) and item.get("name"):
+            name = str(item["name"])
+            if drop_pseudo and name.startswith(":"):
+                continue
+            out.append((name, str(item.get("value", ""))))
+    return out
+
+
+def _response_header_pairs(resp: dict) -> list[tuple[str, str]]:
+    """Response headers; Chrome joins repeated Set-Cookie headers with newlines in one value: split them."""
+    out = []
+    for name, value in _pairs(resp.get("headers"), drop_pseudo=True):
+        if "\n" in value and name.lower() == "set-cookie":
+            out.extend((name, part) for part in value.split("\n") if part.strip())
+        else:
+            out.append((name, value))
+    return out
+
+
+def _carries_credentials(raw: Any) -> bool:
+    req = _dict(_dict(raw).get("request"))
+    if _list(req.get("cookies")):
+        return True
+    return any(name.lower() in ("cookie", "authorization") for name, _ in _pairs(req.get("headers")))
+
+
+def _summarise(position: int, raw: Any) -> HarEntry | None:
+    if not isinstance(raw, dict):
+        return None
+    req, resp = raw.get("request"), raw.get("response")
+    if not isinstance(req, dict) or not req.get("url"):
+        return None
+    if not isinstance(resp, dict):
+        resp = {}
+    status = _int(resp.get("status"))
+    content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
+    size = _int(content.get("size"), -1)
+    if size < 0:
+        size = max(_int(resp.get("bodySize"), 0), 0)
+    refused, reason = False, ""
+    if status in (401, 403):
+        refused, reason = True, f"status {status}"
+    else:
+        label = header_marker(_pairs(resp.get("headers")))
+        if not label and "html" in str(content.get("mimeType") or "").lower():
+            label = body_marker(_content_text(content, BODY_SCAN_LIMIT))
+        if label:
+            refused, reason = True, label
+    return HarEntry(
+        index=position,
+        method=str(req.get("method") or "GET").upper(),
+        url=str(req["url"]),
+        status=status,
+        size=size,
+        started=str(raw.get("startedDateTime") or ""),
+        refused=refused,
+        reason=reason,
+    )
+
+
+def _content_text(content: dict, limit: int) -> str:
+    """The start of a response body as text, for marker searches (base64 decoded when needed)."""
+    text = content.get("text")
+    if not isinstance(text, str) or not text:
+        return ""
+    if str(content.get("encoding") or "").lower() == "base64":
+        chunk = text[: (limit * 4 // 3 + 3) // 4 * 4]
+        try:
+            return base64.b64decode(chunk).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            return ""
+    return text[:limit]
+
+
+def _charset(mime: str) -> str:
+    for param in mime.split(";")[1:]:
+        key, _, value = param.strip().partition("=")
+        if key.lower() == "charset" and value:
+            return value.strip("\"' ")
+    return "utf-8"
+
+
+def _response_body(resp: dict) -> tuple[bytes, bool]:
+    content = _dict(resp.get("content"))
+    text = content.get("text")
+    declared = _int(content.get("size"), -1)
+    flagged = bool(content.get("_truncated") or content.get("truncated")) or "truncat" in str(
+        content.get("comment") or ""
+    ).lower()
+    if not isinstance(text, str) or not text:
+        return b"", flagged or declared > 0
+    if str(content.get("encoding") or "").lower() == "base64":
+        try:
+            body = base64.b64decode(text[: (RECORDED_BODY_CAP * 4 // 3 + 8) // 4 * 4])
+        except (binascii.Error, ValueError):
+            body = text.encode("utf-8", "replace")
+    else:
+        charset = _charset(str(content.get("mimeType") or ""))
+        try:
+            body = text.encode(charset)
+        except (LookupError, UnicodeEncodeError):
+            body = text.encode("utf-8", "surrogatepass")
+    full_length = len(body)
+    if len(body) > RECORDED_BODY_CAP:
+        return body[:RECORDED_BODY_CAP], True
+    truncated = flagged or (declared > full_length + max(16, full_length // 100))
+    return body, truncated
+
+
+def _request_body(req: dict) -> bytes | None:
+    post = _dict(req.get("postData"))
+    if not post:
+        return None
+    text = post.get("text")
+    if isinstance(text, str) and text:
+        if str(post.get("encoding") or "").lower() == "base64":
+            try:
+                return base64.b64decode(text)
+            except (binascii.Error, ValueError):
+                pass
+        return text.encode("utf-8", "surrogatepass")
+    params = [p for p in _list(post.get("params")) if isinstance(p, dict) and p.get("name")]
+    if params:
+        return "&".join(f"{quote_plus(str(p['name']))}={quote_plus(str(p.get('value', '')))}" for p in params).encode()
+    return b""
+
+
+def _parse_time(value: str) -> _dt.datetime | None:
+    if not value:
+        return None
+    try:
+        when = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=_dt.timezone.utc)
+    return when.astimezone(_dt.timezone.utc)
+
+
+def _shown(url: str, limit: int = 100) -> str:
+    """A URL fit for a sentence: secrets redacted, long query strings shortened."""
+    url = redact_url(url)
+    return url if len(url) <= limit else url[: limit - 1] + "…"
+
+
+def _ago(entry: HarEntry, when: _dt.datetime | None) -> str:
+    then = _parse_time(entry.started)
+    if then is None or when is None or then > when:
+        return ""
+    seconds = (when - then).total_seconds()
+    if seconds < 1:
+        return " just before"
+    if seconds < 120:
+        return f" {seconds:.0f} s before"
+    if seconds < 7200:
+        return f" {seconds / 60:.0f} min before"
+    return f" {seconds / 3600:.0f} h before"
+
+
+@dataclass(slots=True)
+class _SetCookie:
+    name: str
+    value: str
+    domain: str
+    path: str
+    secure: bool
+    deleted: bool
+    expires: _dt.datetime | None
+
+
+def _set_cookies(resp: dict) -> list[_SetCookie]:
+    found: dict[str, _SetCookie] = {}
+    for name, value in _response_header_pairs(resp):
+        if name.lower() == "set-cookie":
+            cookie = _parse_set_cookie(value)
+            if cookie:
+                found[cookie.name] = cookie
+    for item in _list(resp.get("cookies")):
+        item = _dict(item)
+        cname = str(item.get("name") or "")
+        if not cname or cname in found:
+            continue
+        value = str(item.get("value", ""))
+        expires = _parse_time(str(item.get("expires") or ""))
+        found[cname] = _SetCookie(
+            cname,
+            value,
+            str(item.get("domain") or "").lower().lstrip("."),
+            str(item.get("path") or "/"),
+            bool(item.get("secure")),
+            value == "",
+            expires,
+        )
+    return list(found.values())
+
+
+def _parse_set_cookie(header: str) -> _SetCookie | None:
+    first, *attrs = header.split(";")
+    name, eq, value = first.strip().partition("=")
+    if not eq or not name:
+        return None
+    domain, path, secure, deleted, expires = "", "/", False, value.strip() == "", None
+    for attr in attrs:
+        key, _, val = attr.strip().partition("=")
+        key = key.lower()
+        if key == "domain":
+            domain = val.strip().lower().lstrip(".")
+        elif key == "path" and val.strip():
+            path = val.strip()
+        elif key == "secure":
+            secure = True
+        elif key == "max-age":
+            if _int(val.strip(), 1) <= 0:
+                deleted = True
+        elif key == "expires":
+            try:
+                expires = parsedate_to_datetime(val.strip())
+                if expires.tzinfo is None:
+                    expires = expires.replace(tzinfo=_dt.timezone.utc)
+            except (TypeError, ValueError, IndexError):
+                expires = None
+    return _SetCookie(name.strip(), value.strip(), domain, path, secure, deleted, expires)
+
+
+def _cookie_applies(cookie: _SetCookie, setter_host: str, host: str, path: str) -> bool:
+    if cookie.domain:
+        if host != cookie.domain and not host.endswith("." + cookie.domain):
+            return False
+    elif host != setter_host:
+        return False
+    base = cookie.path.rstrip("/")
+    return not base or path == base or path.startswith(base + "/")
+
+
+def _sent_cookies(req: dict) -> dict[str, str]:
+    sent: dict[str, str] = {}
+    for name, value in _pairs(req.get("headers")):
+        if name.lower() == "cookie":
+            for part in value.split(";"):
+                cname, eq, cval = part.strip().partition("=")
+                if eq and cname:
+                    sent[cname] = cval
+    for item in _list(req.get("cookies")):
+        item = _dict(item)
+        if item.get("name") and str(item["name"]) not in sent:
+            sent[str(item["name"])] = str(item.get("value", ""))
+    return sent

@@ -1,0 +1,239 @@
+"""Read an HTTP response pasted or saved by the user: `curl -i` or `curl -v` output, a browser's raw headers,
+a proxy or server log, or a bare block-page body when the user tells us the status.
+
+What came over the wire is kept as it was; only framing is undone (chunked transfer coding, gzip/deflate
+content coding), so the diagnosis sees the page a browser would have shown.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from http import HTTPStatus
+
+from wizard403.errors import InputError
+from wizard403.model import Exchange, Headers
+
+RAW_BODY_CAP = 1024 * 1024
+
+_STATUS_LINE_RE = re.compile(
+    rb"^[ \t]*(HTTP/[0-9](?:\.[0-9])?)[ \t]+([0-9]{3})(?:[ \t]+([^\r\n]*))?[ \t]*(?:\r?\n|$)", re.I
+)
+_H2_STATUS_RE = re.compile(rb"^[ \t]*:?status:[ \t]*([0-9]{3})[ \t]*(?:\r?\n|$)", re.I)
+_HEADER_NAME_RE = re.compile(rb"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_VERBOSE_LINE_RE = re.compile(rb"^[<>*] ", re.M)
+_REQUEST_LINE_RE = re.compile(rb"^([A-Z]+) (\S+) HTTP/[0-9.]+$")
+
+
+def parse_raw_response(
+    data: bytes | str, status: int | None = None, url: str = "", method: str = "GET"
+) -> Exchange:
+    """An Exchange from a raw response; with `status`, `data` may be the body alone. InputError when unusable."""
+    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else bytes(data)
+    if status is not None:
+        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+            raise InputError(f"the status code must be a number from 100 to 599, not “{status}”.")
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    if not raw.strip():
+        raise InputError("the response is empty.")
+
+    method = (method or "GET").upper()
+    if _looks_verbose(raw):
+        raw, seen_method, seen_url = _from_verbose(raw)
+        method = seen_method or method
+        url = url or seen_url
+
+    start = raw.lstrip(b"\r\n\t ")
+    if not (_STATUS_LINE_RE.match(start) or _H2_STATUS_RE.match(start)):
+        if status is None:
+            if b"\x00" in raw[:512]:
+                raise InputError("the response is binary data, not an HTTP response.")
+            raise InputError(
+                "the response has no status line (such as “HTTP/1.1 403 Forbidden”); paste it from the status "
+                "line on, or give the status code along with the body."
+            )
+        body, truncated = _cap(raw)
+        return Exchange(
+            check="recorded",
+            method=method,
+            url=url,
+            status=status,
+            reason=_phrase(status),
+            body=body,
+            body_truncated=truncated,
+        )
+
+    redirects: list[str] = []
+    rest = start
+    while True:
+        version, code, reason, headers, rest = _read_head(rest)
+        following = rest.lstrip(b"\r\n")
+        interim = 100 <= code < 200 or (code == 200 and "connection established" in reason.lower())
+        redirected = 300 <= code < 400 and bool(_STATUS_LINE_RE.match(following))
+        if (interim or redirected) and _STATUS_LINE_RE.match(following):
+            if redirected and headers.get("location"):
+                redirects.append(headers.get("location"))
+            rest = following
+            continue
+        break
+
+    body, truncated = _decode_body(rest, headers)
+    if status is not None and status != code:
+        code, reason = status, _phrase(status)
+    return Exchange(
+        check="recorded",
+        method=method,
+        url=url,
+        status=code,
+        reason=reason or _phrase(code),
+        response_headers=headers,
+        body=body,
+        body_truncated=truncated,
+        http_version=version,
+        redirects=redirects,
+    )
+
+
+def _phrase(code: int) -> str:
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return ""
+
+
+def _read_head(data: bytes) -> tuple[str, int, str, Headers, bytes]:
+    """Parse a status line and headers; returns (version, status, reason, headers, what follows the blank line)."""
+    match = _STATUS_LINE_RE.match(data)
+    if match:
+        version = match.group(1).decode("ascii").upper()
+        code = int(match.group(2))
+        reason = (match.group(3) or b"").decode("utf-8", "replace").strip()
+        pos = match.end()
+    else:
+        h2 = _H2_STATUS_RE.match(data)
+        version, code, reason, pos = "HTTP/2", int(h2.group(1)), "", h2.end()
+    if not 100 <= code <= 599:
+        raise InputError(f"the response's status {code} is not an HTTP status code.")
+    headers = Headers()
+    while pos < len(data):
+        end = data.find(b"\n", pos)
+        line_end = len(data) if end < 0 else end
+        line = data[pos:line_end].rstrip(b"\r")
+        next_pos = line_end + 1
+        if not line.strip():
+            return version, code, reason, headers, data[next_pos:]
+        if line[:1] in (b" ", b"\t") and headers:
+            name, value = headers[-1]
+            headers[-1] = (name, f"{value} {line.strip().decode('utf-8', 'replace')}")
+        else:
+            name, colon, value = line.partition(b":")
+            if not colon and line.startswith(b":"):
+                name, colon, value = b"", b"", b""
+            if not colon or not _HEADER_NAME_RE.match(name.strip()):
+                # Not a header: the paste had no blank line, and the body starts here.
+                return version, code, reason, headers, data[pos:]
+            headers.append((name.strip().decode("ascii"), value.strip().decode("utf-8", "replace")))
+        pos = next_pos
+    return version, code, reason, headers, b""
+
+
+def _decode_body(body: bytes, headers: Headers) -> tuple[bytes, bool]:
+    truncated = False
+    if "chunked" in (headers.get("transfer-encoding") or "").lower():
+        dechunked = _dechunk(body)
+        if dechunked is not None:
+            body, truncated = dechunked
+    else:
+        length = headers.get("content-length")
+        if length and length.strip().isdigit():
+            expected = int(length.strip())
+            if len(body) > expected and not body[expected:].strip():
+                body = body[:expected]  # the trailing newline of a paste
+            elif len(body) < expected:
+                truncated = True
+    coding = (headers.get("content-encoding") or "").lower().strip()
+    if coding in ("gzip", "x-gzip", "deflate") and body:
+        try:
+            wbits = 47 if coding != "deflate" else zlib.MAX_WBITS
+            body = zlib.decompressobj(wbits).decompress(body, RAW_BODY_CAP + 1)
+        except zlib.error:
+            try:
+                body = zlib.decompressobj(-zlib.MAX_WBITS).decompress(body, RAW_BODY_CAP + 1)
+            except zlib.error:
+                pass  # leave it as it came: the user may have pasted it already decoded
+    capped, cut = _cap(body)
+    return capped, truncated or cut
+
+
+def _dechunk(body: bytes) -> tuple[bytes, bool] | None:
+    """Undo chunked transfer coding; None when the body is not actually chunked (already decoded by a tool)."""
+    out = bytearray()
+    pos = 0
+    while True:
+        end = body.find(b"\n", pos)
+        if end < 0:
+            return (bytes(out), True) if out else None
+        size_text = body[pos:end].strip().split(b";")[0]
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            return None if not out else (bytes(out), True)
+        if size == 0:
+            return bytes(out), False
+        chunk_start = end + 1
+        chunk = body[chunk_start : chunk_start + size]
+        out += chunk
+        if len(chunk) < size:
+            return bytes(out), True
+        pos = chunk_start + size
+        if body[pos : pos + 2] == b"\r\n":
+            pos += 2
+        elif body[pos : pos + 1] == b"\n":
+            pos += 1
+
+
+def _cap(body: bytes) -> tuple[bytes, bool]:
+    return (body[:RAW_BODY_CAP], True) if len(body) > RAW_BODY_CAP else (body, False)
+
+
+def _looks_verbose(raw: bytes) -> bool:
+    """`curl -v` output: request lines start with "> ", response lines with "< ", notes with "* "."""
+    return bool(re.search(rb"^< HTTP/", raw, re.M)) and len(_VERBOSE_LINE_RE.findall(raw[:8192])) >= 2
+
+
+def _from_verbose(raw: bytes) -> tuple[bytes, str, str]:
+    """Rebuild the plain response from `curl -v` output, and pick up the method and URL from its request lines."""
+    head: list[bytes] = []
+    body: list[bytes] = []
+    method, path, host, port = "", "", "", ""
+    in_response = head_done = False
+    for line in raw.splitlines(keepends=True):
+        if line.rstrip(b"\r\n") in (b"<", b">"):
+            line = line[:1] + b" \r\n"
+        if line.startswith(b"< "):
+            if line.startswith(b"< HTTP/"):
+                head, body = [], []  # a later response (after a redirect or 100 Continue) replaces the earlier
+                in_response, head_done = True, False
+            head.append(line[2:])
+            head_done = head_done or not line[2:].strip()
+        elif line.startswith(b"> "):
+            request = _REQUEST_LINE_RE.match(line[2:].strip())
+            if request:
+                method, path = request.group(1).decode(), request.group(2).decode("utf-8", "replace")
+            elif line[2:].lower().startswith(b"host:"):
+                host = line[7:].strip().decode("utf-8", "replace")
+        elif line.startswith((b"* ", b"{ [", b"} [")):
+            connected = re.match(rb"\* Connected to \S+ \(.*?\) port (\d+)", line)
+            if connected:
+                port = connected.group(1).decode()
+        elif in_response:
+            if not head_done:
+                head.append(b"\r\n")
+                head_done = True
+            body.append(line)
+    if head and not head_done:
+        head.append(b"\r\n")
+    url = ""
+    if host and path:
+        url = path if "://" in path else f"{'https' if port == '443' else 'http'}://{host}{path}"
+    return b"".join(head) + b"".join(body), method, url

@@ -1,0 +1,365 @@
+"""Write a copy of a HAR file that can be shared: every secret replaced by the same fingerprints the reports use.
+
+A HAR handed to support holds live sessions, so nothing that can act as a credential may survive: header and
+cookie values, secret query and form parameters, JWT signatures, and any of those values echoed elsewhere in the
+file (response bodies, redirect URLs, vendor fields). The structure stays a valid HAR that any viewer, and
+`open_har`, still reads; bodies are kept so the block pages can still be diagnosed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import tempfile
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from wizard403.errors import InputError
+from wizard403.inputs.har import DEFAULT_MAX_HAR_BYTES, load_har_document
+from wizard403.redact import (
+    FINGERPRINT_RE,
+    MIN_SECRET_LEN,
+    SECRET_PARAM_RE,
+    fingerprint,
+    is_secret_header,
+    redact_form,
+    redact_header,
+    redact_text,
+    redact_url,
+    secrets_of_body,
+    secrets_of_headers,
+    secrets_of_url,
+)
+
+# Headers whose value is (or holds) a URL: their query strings can carry tokens.
+_URL_HEADERS = frozenset({"referer", "location", "origin", "content-location", "link", ":path", "refresh"})
+# Values too common to hunt for across the whole file (a cookie "lang=true" is not a secret worth garbling pages for).
+_TRIVIAL = frozenset({"true", "false", "null", "none", "undefined", "yes", "no", "on", "off", "default", "en-us"})
+_TEXTUAL_MIME = ("text/", "json", "xml", "javascript", "ecmascript", "html", "x-www-form-urlencoded", "csv", "svg")
+# Above this size the copy is written compactly; below it, indented for people who want to read it.
+_INDENT_LIMIT = 20 * 1024 * 1024
+
+
+@dataclass
+class SanitizeReport:
+    """How many values of each kind were replaced in the shareable copy."""
+
+    entries: int = 0
+    headers: int = 0
+    cookies: int = 0
+    query_params: int = 0
+    post_data: int = 0
+    urls: int = 0
+    bodies: int = 0
+    other_fields: int = 0
+    secrets: int = 0  # distinct secret values hunted for across the file
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, f.name) for f in fields(self) if f.name not in ("entries", "secrets"))
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.headers} header values",
+            f"{self.cookies} cookies",
+            f"{self.query_params} query parameters",
+            f"{self.post_data} form or body fields",
+            f"{self.urls} URLs",
+            f"{self.bodies} response bodies",
+        ]
+        if self.other_fields:
+            parts.append(f"{self.other_fields} other fields")
+        return f"Redacted in {self.entries} entries: " + ", ".join(parts) + "."
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def sanitize_har(src: Path | str, dst: Path | str, max_bytes: int = DEFAULT_MAX_HAR_BYTES) -> SanitizeReport:
+    """Write a redacted copy of `src` to `dst` and say what was replaced; InputError on unusable input."""
+    src, dst = Path(src), Path(dst)
+    if dst.exists() and dst.resolve() == src.resolve():
+        raise InputError("the sanitised copy must go to a different file from the original.")
+    doc = load_har_document(src, max_bytes)
+    report = SanitizeReport()
+    log = doc["log"]
+    secrets = _ordered(_collect_secrets(log["entries"]))
+    report.secrets = len(secrets)
+    scrubber = _Scrubber(secrets, report)
+    for entry in log["entries"]:
+        if isinstance(entry, dict):
+            scrubber.entry(entry)
+            report.entries += 1
+    for key in list(log):
+        if key not in ("entries", "version", "creator", "browser"):
+            log[key] = scrubber.anything(log[key])
+    _write(doc, dst, indent=2 if src.stat().st_size < _INDENT_LIMIT else None)
+    return report
+
+
+# -- finding the secrets ------------------------------------------------------------------------------------------
+
+
+def _pairs(items: Any) -> list[tuple[str, str]]:
+    return [
+        (str(h.get("name")), str(h.get("value", "")))
+        for h in (items if isinstance(items, list) else [])
+        if isinstance(h, dict) and h.get("name")
+    ]
+
+
+def _collect_secrets(entries: list[Any]) -> set[str]:
+    """Every credential-like value on the request side of the file (and cookies the server handed out)."""
+    strong: set[str] = set()
+    weak: set[str] = set()
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        req = entry.get("request") if isinstance(entry.get("request"), dict) else {}
+        resp = entry.get("response") if isinstance(entry.get("response"), dict) else {}
+        req_headers = _pairs(req.get("headers"))
+        resp_headers = _split_set_cookies(_pairs(resp.get("headers")))
+        for name, value in req_headers + resp_headers:
+            lname = name.lower()
+            if lname in ("cookie", "set-cookie"):
+                weak |= secrets_of_headers([(name, value)])
+            elif is_secret_header(name):
+                strong |= secrets_of_headers([(name, value)])
+            elif lname in _URL_HEADERS:
+                strong |= _secrets_of_url(value)
+        strong |= _secrets_of_url(str(req.get("url") or ""))
+        strong |= _secrets_of_url(str(resp.get("redirectURL") or ""))
+        for name, value in _pairs(req.get("queryString")):
+            if value and SECRET_PARAM_RE.match(name):
+                strong |= {value, unquote(value)}
+        for cookie in _pairs(req.get("cookies")) + _pairs(resp.get("cookies")):
+            weak.add(cookie[1])
+        post = req.get("postData") if isinstance(req.get("postData"), dict) else {}
+        if isinstance(post.get("text"), str):
+            strong |= secrets_of_body(post["text"])
+        for name, value in _pairs(post.get("params")):
+            if value and SECRET_PARAM_RE.match(name):
+                strong.add(value)
+    weak = {w for w in weak if w.lower() not in _TRIVIAL and not (w.isdigit() and len(w) < 8)}
+    return {s for s in strong | weak if len(s) >= MIN_SECRET_LEN and not FINGERPRINT_RE.search(s)}
+
+
+def _secrets_of_url(url: str) -> set[str]:
+    found = secrets_of_url(url)
+    # The raw (still percent-encoded) form too: that is how a value is echoed in other URLs and pages.
+    query = url.partition("?")[2].partition("#")[0]
+    for raw in query.split("&"):
+        name, eq, value = raw.partition("=")
+        if eq and value and SECRET_PARAM_RE.match(unquote(name)):
+            found.add(value)
+    return found
+
+
+def _ordered(secrets: set[str]) -> list[str]:
+    """Longest first, so a value that contains another is replaced whole."""
+    return sorted(secrets, key=lambda s: (-len(s), s))
+
+
+def _split_set_cookies(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    out = []
+    for name, value in pairs:
+        if name.lower() == "set-cookie" and "\n" in value:
+            out.extend((name, part) for part in value.split("\n") if part)
+        else:
+            out.append((name, value))
+    return out
+
+
+# -- replacing them -----------------------------------------------------------------------------------------------
+
+
+class _Scrubber:
+    """Applies the redaction rules to each part of an entry and counts what changed."""
+
+    def __init__(self, secrets: list[str], report: SanitizeReport):
+        self.secrets = secrets
+        self.report = report
+
+    def text(self, value: str) -> str:
+        for secret in self.secrets:
+            if secret in value:
+                value = value.replace(secret, fingerprint(secret))
+        return redact_text(value)
+
+    def data(self, value: bytes) -> bytes:
+        for secret in self.secrets:
+            raw = secret.encode("utf-8", "surrogateescape")
+            if raw in value:
+                value = value.replace(raw, fingerprint(secret).encode())
+        return value
+
+    def url(self, value: str) -> str:
+        return self.text(redact_url(value))
+
+    def header(self, name: str, value: str) -> str:
+        lname = name.lower()
+        if lname == "set-cookie" and "\n" in value:
+            return "\n".join(redact_header(name, part) for part in value.split("\n"))
+        if lname in _URL_HEADERS:
+            return self.url(value)
+        if is_secret_header(name) or lname in ("cookie", "set-cookie"):
+            return redact_header(name, value)
+        return self.text(value)
+
+    def headers(self, items: Any) -> None:
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("value"), str):
+                new = self.header(str(item.get("name", "")), item["value"])
+                if new != item["value"]:
+                    item["value"] = new
+                    self.report.headers += 1
+
+    def cookies(self, items: Any) -> None:
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, dict):
+                continue
+            value = item.get("value")
+            if isinstance(value, str) and value and not FINGERPRINT_RE.fullmatch(value):
+                item["value"] = fingerprint(value)
+                self.report.cookies += 1
+            for key in list(item):
+                if key not in ("name", "value") and isinstance(item[key], str):
+                    item[key] = self.text(item[key])
+
+    def params(self, items: Any, counter: str) -> None:
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, dict) or not isinstance(item.get("value"), str):
+                continue
+            name, value = str(item.get("name", "")), item["value"]
+            if value and SECRET_PARAM_RE.match(name) and not FINGERPRINT_RE.fullmatch(value):
+                new = fingerprint(unquote(value))
+            else:
+                new = self.text(value)
+            if new != value:
+                item["value"] = new
+                setattr(self.report, counter, getattr(self.report, counter) + 1)
+
+    def entry(self, entry: dict) -> None:
+        req = entry.get("request")
+        if isinstance(req, dict):
+            self.request(req)
+        resp = entry.get("response")
+        if isinstance(resp, dict):
+            self.response(resp)
+        for key in list(entry):
+            if key not in ("request", "response", "startedDateTime", "time", "timings", "serverIPAddress"):
+                entry[key] = self.anything(entry[key])
+
+    def request(self, req: dict) -> None:
+        if isinstance(req.get("url"), str):
+            new = self.url(req["url"])
+            if new != req["url"]:
+                req["url"] = new
+                self.report.urls += 1
+        self.headers(req.get("headers"))
+        self.cookies(req.get("cookies"))
+        self.params(req.get("queryString"), "query_params")
+        post = req.get("postData")
+        if isinstance(post, dict):
+            text = post.get("text")
+            if isinstance(text, str) and text:
+                new = text
+                if "x-www-form-urlencoded" in str(post.get("mimeType") or "").lower():
+                    new = redact_form(new)
+                new = self.text(new)
+                if new != text:
+                    post["text"] = new
+                    self.report.post_data += 1
+            self.params(post.get("params"), "post_data")
+        self._rest(req, ("url", "headers", "cookies", "queryString", "postData"))
+
+    def response(self, resp: dict) -> None:
+        self.headers(resp.get("headers"))
+        self.cookies(resp.get("cookies"))
+        if isinstance(resp.get("redirectURL"), str) and resp["redirectURL"]:
+            new = self.url(resp["redirectURL"])
+            if new != resp["redirectURL"]:
+                resp["redirectURL"] = new
+                self.report.urls += 1
+        content = resp.get("content")
+        if isinstance(content, dict):
+            self.content(content)
+        self._rest(resp, ("headers", "cookies", "redirectURL", "content"))
+
+    def content(self, content: dict) -> None:
+        text = content.get("text")
+        if not isinstance(text, str) or not text:
+            return
+        mime = str(content.get("mimeType") or "").lower()
+        textual = not mime or any(t in mime for t in _TEXTUAL_MIME)
+        old_length = new_length = None
+        if str(content.get("encoding") or "").lower() == "base64":
+            try:
+                body = base64.b64decode(text)
+            except (binascii.Error, ValueError):
+                new_text = self.text(text)
+            else:
+                if textual:
+                    new_body = self.text(body.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+                else:
+                    new_body = self.data(body)
+                new_text = base64.b64encode(new_body).decode("ascii") if new_body != body else text
+                old_length, new_length = len(body), len(new_body)
+        else:
+            new_text = self.text(text)
+            old_length = len(text.encode("utf-8", "surrogatepass"))
+            new_length = len(new_text.encode("utf-8", "surrogatepass"))
+        if new_text != text:
+            content["text"] = new_text
+            self.report.bodies += 1
+            size = content.get("size")
+            # Keep "size" honest for complete bodies, so the copy does not look truncated.
+            if isinstance(size, int) and old_length is not None and abs(size - old_length) <= 16:
+                content["size"] = new_length
+        for key in list(content):
+            if key not in ("text", "size", "mimeType", "encoding", "compression") and isinstance(content[key], str):
+                content[key] = self.text(content[key])
+
+    def _rest(self, obj: dict, handled: tuple[str, ...]) -> None:
+        for key in list(obj):
+            if key not in handled:
+                obj[key] = self.anything(obj[key])
+
+    def anything(self, value: Any) -> Any:
+        """Vendor fields, comments, page titles: every string scrubbed, URLs as URLs."""
+        if isinstance(value, str):
+            new = self.url(value) if value.startswith(("http://", "https://", "wss://", "ws://")) else self.text(value)
+            if new != value:
+                self.report.other_fields += 1
+            return new
+        if isinstance(value, list):
+            return [self.anything(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.anything(v) for k, v in value.items()}
+        return value
+
+
+def _write(doc: dict, dst: Path, indent: int | None) -> None:
+    directory = dst.parent if str(dst.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".wizard403-", suffix=".har", dir=directory)
+    except OSError as err:
+        raise InputError(f"cannot write {dst}: {err.strerror or err}.") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            try:
+                json.dump(doc, fh, ensure_ascii=False, indent=indent)
+            except UnicodeEncodeError:
+                # A lone surrogate from a \\udXXX escape cannot be written as UTF-8: fall back to escapes.
+                fh.seek(0)
+                fh.truncate()
+                json.dump(doc, fh, ensure_ascii=True, indent=indent)
+            fh.write("\n")
+        os.replace(tmp, dst)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"cannot write {dst}: {err.strerror or err}.") from None
