@@ -1,0 +1,118 @@
+"""How evidence turns into a score per cause: priors, signed weights, and one rule to combine them.
+
+The rule, chosen because it can be explained in one sentence to the person reading the report: each piece of
+evidence *for* a cause removes that share of the remaining doubt, each piece *against* it removes that share of the
+belief. So a cause with prior 0.45 and one +0.5 hit scores 1 - 0.55 * 0.5 = 0.725; a -0.4 hit then makes it 0.435.
+Weights that two signatures of one producer give the same cause are one observation, counted once (the strongest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wizard403.model import CAUSE_IDS
+
+HIGH_AT = 0.70  # a score at or above this is "high" likelihood
+MEDIUM_AT = 0.50  # at or above this (and below HIGH_AT) is "medium"; below is "low"
+# `unknown` starts here when nothing speaks for any cause, and shrinks as the strongest evidence grows: it sits just
+# under MEDIUM_AT, above every seed prior, so that "we cannot tell" wins over a bare prior.
+UNKNOWN_BASE = 0.48
+MAX_EFFECT = 0.99  # no single observation makes a cause certain or impossible
+MAX_SCORE = 0.999  # and no pile of them either
+
+
+@dataclass
+class Contribution:
+    """One observation's effect on one cause, and the line that names where it came from."""
+
+    source: str  # "cloudflare/waf-block", "anonymous-retry", "answer recent-role-change"
+    kind: str  # "signature" | "check" | "answer"
+    text: str
+    weight: float
+    counted: bool = True
+    group: str = ""  # signatures of one producer share a group; only the strongest of a group counts
+
+    def line(self) -> str:
+        if not self.counted:
+            return f"{self.source}: {self.text} (same observation as another {self.group} signature, not counted again)"
+        return f"{self.source}: {self.text} ({self.weight:+.2f})"
+
+
+@dataclass
+class Assessment:
+    cause_id: str
+    prior: float
+    prior_label: str
+    contributions: list[Contribution] = field(default_factory=list)
+    score: float = 0.0
+
+    @property
+    def counted(self) -> list[Contribution]:
+        return [c for c in self.contributions if c.counted]
+
+    @property
+    def support(self) -> float:
+        """How strongly the counted evidence alone speaks for this cause (0..1), priors left out."""
+        doubt = 1.0
+        for c in self.counted:
+            if c.weight > 0:
+                doubt *= 1.0 - min(c.weight, MAX_EFFECT)
+        return 1.0 - doubt
+
+    @property
+    def likelihood(self) -> str:
+        return likelihood(self.score)
+
+
+def likelihood(score: float) -> str:
+    if score >= HIGH_AT:
+        return "high"
+    if score >= MEDIUM_AT:
+        return "medium"
+    return "low"
+
+
+def combine(start: float, weights: list[float]) -> float:
+    """The score after applying signed weights to a starting belief (see the module docstring)."""
+    doubt = 1.0 - start
+    for w in weights:
+        if w > 0:
+            doubt *= 1.0 - min(w, MAX_EFFECT)
+    score = 1.0 - doubt
+    for w in weights:
+        if w < 0:
+            score *= 1.0 - min(-w, MAX_EFFECT)
+    return min(round(max(score, 0.0), 3), MAX_SCORE)
+
+
+def settle_groups(contributions: list[Contribution]) -> None:
+    """Within one group, only the strongest positive and the strongest negative weight count."""
+    best_pos: dict[str, Contribution] = {}
+    best_neg: dict[str, Contribution] = {}
+    for c in contributions:
+        if not c.group:
+            continue
+        table = best_pos if c.weight > 0 else best_neg
+        current = table.get(c.group)
+        if current is None or abs(c.weight) > abs(current.weight):
+            table[c.group] = c
+    for c in contributions:
+        if c.group:
+            c.counted = c is best_pos.get(c.group) or c is best_neg.get(c.group)
+
+
+def score_all(assessments: dict[str, Assessment]) -> list[Assessment]:
+    """Score every assessment (unknown last, since it depends on the others) and rank them, most likely first.
+
+    Ties are broken by the fixed order of cause ids in model.CAUSE_IDS, so the ranking is deterministic.
+    """
+    for a in assessments.values():
+        settle_groups(a.contributions)
+        if a.cause_id != "unknown":
+            a.score = combine(a.prior, [c.weight for c in a.counted])
+    unknown = assessments.get("unknown")
+    if unknown is not None:
+        strongest = max((a.support for a in assessments.values() if a.cause_id != "unknown"), default=0.0)
+        unknown.score = combine(UNKNOWN_BASE * (1.0 - strongest), [c.weight for c in unknown.counted])
+    order = {cid: i for i, cid in enumerate(CAUSE_IDS)}
+    return sorted(assessments.values(), key=lambda a: (-a.score, order.get(a.cause_id, len(order))))
