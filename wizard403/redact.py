@@ -59,7 +59,8 @@ TOKEN_PATTERNS = (
     re.compile(r"\bsk-[A-Za-z0-9_-]{20,}\b"),
     re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"),
 )
-BEARER_RE = re.compile(r"(?i)\b(bearer|basic|token)\s+([A-Za-z0-9._~+/=-]{8,})")
+# A scheme word followed by something token-shaped (8+ characters with a digit), not by an ordinary word.
+BEARER_RE = re.compile(r"(?i)\b(bearer|basic|token)\s+((?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,})")
 KEYVALUE_RE = re.compile(
     r"(?i)([\"']?(?:password|passwd|pwd|secret|client_secret|token|access_token|refresh_token|id_token|api_key|apikey|"
     r"csrfmiddlewaretoken|authenticity_token|session(?:id)?)[\"']?\s*[:=]\s*[\"']?)([^\"'&\s,;}<\[]{3,})"

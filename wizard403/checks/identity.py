@@ -6,37 +6,68 @@ who you are" from "we know you, and the answer is no" from "your credentials the
 
 from __future__ import annotations
 
-from wizard403.checks.registry import CheckContext, check, is_granted, is_refused, status_word, without_credentials
+from wizard403.checks.challenges import parse_challenges
+from wizard403.checks.registry import (
+    CheckContext,
+    PlanFacts,
+    check,
+    is_granted,
+    is_refused,
+    status_word,
+    without_credentials,
+)
 
 
 @check("baseline", step=1, requests=1)
 async def baseline(ctx: CheckContext):
     """Send the request exactly as the user does (their headers, token and cookies, their route)."""
     ex = await ctx.send()
-    evidence = {"status": ex.status} if ex.status is not None else {"error": ex.error_kind}
+    evidence: dict = {"status": ex.status} if ex.status is not None else {"error": ex.error_kind}
     if ex.redirects:
         evidence["redirects"] = len(ex.redirects)
+        evidence["final_url"] = ex.url
+    if ex.body_truncated:
+        evidence["body_cut"] = True
+    cut = " (its body was cut short: too large or too slow)" if ex.body_truncated else ""
     if ex.status is None:
         return ctx.result("error", f"The request did not get an answer: {ex.error}.", evidence)
     if is_refused(ex):
-        return ctx.result("fail", f"The request is refused with {ex.status} {ex.reason}: the problem reproduces.", evidence)
+        return ctx.result("fail", f"The request is refused with {ex.status} {ex.reason}: the problem reproduces{cut}.", evidence)
     if is_granted(ex):
-        return ctx.result("pass", f"The request was answered {ex.status} {ex.reason}: access works from here now.", evidence)
-    return ctx.result("warn", f"The server answered {ex.status} {ex.reason}, which is neither a grant nor a 403.", evidence)
+        return ctx.result("pass", f"The request was answered {ex.status} {ex.reason}: access works from here now{cut}.", evidence)
+    return ctx.result("warn", f"The server answered {ex.status} {ex.reason}, which is neither a grant nor a 403{cut}.", evidence)
 
 
-@check("anonymous-retry", step=1, requests=1, after=("baseline",))
+def _token_rejected(ex) -> bool:
+    """The refusal itself says the credentials are bad (RFC 6750 invalid_token), not that they lack a grant."""
+    challenges = parse_challenges(ex.response_headers.get_all("www-authenticate"))
+    return any((c.get("error") or "") == "invalid_token" for c in challenges)
+
+
+def _anonymous_need(facts: PlanFacts):
+    if not facts.target.has_credentials():
+        return "no credentials were given (no token, cookie or API key), so there is nothing to take away"
+    base = facts.baseline
+    if base is None or base.status is None:
+        return "the baseline request got no answer to compare with"
+    return 1
+
+
+@check("anonymous-retry", step=1, requests=_anonymous_need, after=("baseline",))
 async def anonymous_retry(ctx: CheckContext):
     """The same request with no Authorization, Cookie or API-key header."""
     base = ctx.baseline
-    if not ctx.target.has_credentials():
-        ctx.skip("no credentials were given (no token, cookie or API key), so there is nothing to take away")
-    if base is None or base.status is None:
-        ctx.skip("the baseline request got no answer to compare with")
     ex = await ctx.send(headers=without_credentials(ctx.target.headers))
     evidence = {"with_credentials": base.status, "without_credentials": ex.status}
     if ex.status is None:
         return ctx.result("error", f"Without credentials the request got no answer: {ex.error}.", evidence)
+    if is_refused(base) and ex.status == 401 and _token_rejected(base):
+        return ctx.result(
+            "fail",
+            f"Without credentials the server answers 401, with yours {base.status}: it reads your credentials and rejects them as invalid.",
+            evidence,
+            supports={"credentials": 0.15, "ip-block": -0.1, "waf": -0.05},
+        )
     if is_refused(base) and ex.status == 401:
         return ctx.result(
             "fail",
@@ -49,7 +80,7 @@ async def anonymous_retry(ctx: CheckContext):
             "fail",
             f"Without credentials the server answers {ex.status}, with yours {base.status}: what you send is itself the problem.",
             evidence,
-            supports={"stale-session": 0.25, "credentials": 0.2, "permissions": -0.1},
+            supports={"stale-session": 0.25, "credentials": 0.2, "permissions": -0.1, "ip-block": -0.2},
         )
     if is_refused(base) and ex.status == base.status:
         same_body = ex.body == base.body

@@ -3,6 +3,10 @@
 A check is an async function registered with `@check(...)`. It reads the session through a CheckContext, may send
 requests through `ctx.send` (the Prober enforces conduct and the budget), and returns one CheckResult (or calls
 `ctx.skip(reason)`). Adding a check is adding a decorated function in a module listed in CHECK_MODULES.
+
+`requests` says how many requests a check needs: a number, or a function of the PlanFacts (what the baseline
+showed, the host's addresses, which checks already have their share) that returns a number, or a sentence saying
+why the check would learn nothing here. The runner shares the budget out from those answers, in priority order.
 """
 
 from __future__ import annotations
@@ -12,12 +16,44 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wizard403.checks.client import Prober, Route
-from wizard403.model import CheckResult, Exchange, Headers, ProbeOptions, Session
+from wizard403.model import CREDENTIAL_HEADERS, CheckResult, Exchange, Headers, ProbeOptions, Session
 
 # The modules that register checks, imported once by `all_checks()`; order here is the report's order.
 CHECK_MODULES = (
     "wizard403.checks.identity",
+    "wizard403.checks.tokens",
+    "wizard403.checks.challenges",
+    "wizard403.checks.whoami",
+    "wizard403.checks.permissions",
+    "wizard403.checks.application",
+    "wizard403.checks.network",
+    "wizard403.checks.altroute",
+    "wizard403.checks.clean",
+    "wizard403.checks.references",
+    "wizard403.checks.logscan",
 )
+
+
+@dataclass
+class PlanFacts:
+    """What the runner knows when it shares out the budget (after the baseline, before anything else is sent)."""
+
+    options: ProbeOptions
+    session: Session
+    baseline: Exchange | None
+    live: bool
+    addresses: list[str] = field(default_factory=list)  # published addresses of the host (for alt-route)
+    planned: set[str] = field(default_factory=set)  # checks granted their requests so far, in priority order
+
+    @property
+    def target(self):
+        return self.session.target
+
+
+# In `after`: wait for every check that sends requests (for readers of the whole run: references, log lines).
+ALL_PROBES = "*probes"
+
+Need = int | str  # requests needed, or why the check would learn nothing here
 
 
 @dataclass(frozen=True)
@@ -25,25 +61,35 @@ class CheckSpec:
     id: str
     step: int
     run: Callable[[CheckContext], Awaitable[CheckResult | None]]
-    # The most requests it may send, or a function of the options (e.g. one per alternate route).
-    requests: int | Callable[[ProbeOptions, Session], int] = 0
+    # The most requests it may send, or a function of the PlanFacts (see the module docstring).
+    requests: int | Callable[[PlanFacts], Need] = 0
     # Checks whose results it reads; it starts when they are finished.
     after: tuple[str, ...] = ()
     # False: it only reads exchanges already there, so it also runs on recorded evidence (HAR, raw response).
     live: bool = True
+    # True: it may run with fewer requests than it asked for (one per alternate route, as many as the budget allows).
+    partial: bool = False
 
-    def max_requests(self, options: ProbeOptions, session: Session) -> int:
-        return self.requests(options, session) if callable(self.requests) else self.requests
+    def need(self, facts: PlanFacts) -> Need:
+        return self.requests(facts) if callable(self.requests) else self.requests
 
 
 REGISTRY: dict[str, CheckSpec] = {}
 
 
-def check(id: str, step: int, *, requests: Any = 0, after: tuple[str, ...] = (), live: bool = True):
+def check(
+    id: str,
+    step: int,
+    *,
+    requests: Any = 0,
+    after: tuple[str, ...] = (),
+    live: bool = True,
+    partial: bool = False,
+):
     """Register an async check function under `id`."""
 
     def register(fn):
-        REGISTRY[id] = CheckSpec(id=id, step=step, run=fn, requests=requests, after=after, live=live)
+        REGISTRY[id] = CheckSpec(id=id, step=step, run=fn, requests=requests, after=after, live=live, partial=partial)
         return fn
 
     return register
@@ -71,6 +117,9 @@ class CheckContext:
     prober: Prober | None
     content: Any = None
     results: dict[str, CheckResult | None] = field(default_factory=dict)
+    granted: int = 0  # requests this check may send
+    events: dict[str, Any] = field(default_factory=dict)  # check id -> asyncio.Event set when it has finished
+    gate: Any = None  # the runner's concurrency limit (an asyncio.Semaphore) this check holds while it runs
 
     @property
     def target(self):
@@ -82,13 +131,27 @@ class CheckContext:
 
     @property
     def baseline(self) -> Exchange | None:
-        """The request as the user sends it: the live baseline, or the recorded exchange."""
-        for ex in self.session.exchanges:
-            if ex.check in ("baseline", "recorded") and ex.route == "normal":
-                return ex
-        return None
+        """The request as the user sends it: the live baseline, else the recorded exchange."""
+        return baseline_of(self.session)
+
+    def exchanges_of(self, check_id: str) -> list[Exchange]:
+        return [ex for ex in self.session.exchanges if ex.check == check_id]
 
     def result_of(self, check_id: str) -> CheckResult | None:
+        return self.results.get(check_id)
+
+    async def wait_for(self, check_id: str) -> CheckResult | None:
+        """Wait until another check of this run has finished (for a dependency only some runs have)."""
+        event = self.events.get(check_id)
+        if event is not None and not event.is_set():
+            if self.gate is not None:  # let the other check run meanwhile (one-at-a-time runs would deadlock)
+                self.gate.release()
+                try:
+                    await event.wait()
+                finally:
+                    await self.gate.acquire()
+            else:
+                await event.wait()
         return self.results.get(check_id)
 
     def alternates(self) -> list[Route]:
@@ -115,15 +178,22 @@ class CheckContext:
             step=self.spec.step,
             status=status,
             summary=summary,
-            evidence=dict(evidence or {}),
-            supports=dict(supports or {}),
+            evidence={k: v for k, v in (evidence or {}).items() if v is not None},
+            supports={k: round(float(v), 3) for k, v in (supports or {}).items() if v},
             details=details,
         )
 
 
-def without_credentials(headers: Headers) -> Headers:
-    from wizard403.model import CREDENTIAL_HEADERS
+def baseline_of(session: Session) -> Exchange | None:
+    """The live baseline on the normal route if there is one, else the recorded exchange (HAR, raw response)."""
+    for kind in ("baseline", "recorded"):
+        for ex in session.exchanges:
+            if ex.check == kind and ex.route == "normal":
+                return ex
+    return None
 
+
+def without_credentials(headers: Headers) -> Headers:
     return headers.without(*CREDENTIAL_HEADERS)
 
 
@@ -142,3 +212,15 @@ def is_refused(ex: Exchange | None) -> bool:
 
 def is_granted(ex: Exchange | None) -> bool:
     return ex is not None and ex.status is not None and 200 <= ex.status < 400
+
+
+def needs_refused_baseline(facts: PlanFacts) -> str | None:
+    """Why a comparison probe would tell nothing, or None when the baseline is a refusal worth comparing with."""
+    base = facts.baseline
+    if base is None:
+        return "there is no baseline request to compare with"
+    if base.status is None:
+        return f"the request itself got no answer ({base.error_kind or 'error'}), so there is nothing to compare"
+    if not is_refused(base) and base.status not in (404, 405, 406, 429, 451):
+        return f"the request is not refused from here (it got {base.status}), so there is nothing to compare"
+    return None
