@@ -116,3 +116,25 @@ def test_demo_list_names_every_scenario():
     assert proc.returncode == 0
     for scenario in SCENARIOS:
         assert scenario.id in proc.stdout
+
+
+@pytest.mark.parametrize("scenario_id", [s.id for s in __import__("wizard403.lab", fromlist=["SCENARIOS"]).SCENARIOS if s.id != "ok"])
+def test_every_lab_scenario_ranks_its_designed_cause_first(lab, tmp_path, scenario_id):
+    """`wizard403 check` as a user runs it, with the alternate source a loopback machine really has."""
+    from wizard403.lab import scenario, start_lab
+
+    log = tmp_path / "error.log"
+    with start_lab(error_log=log) as own_lab:
+        # only the server's error log can tell file permissions apart, so that scenario gets a lab that writes one
+        used = own_lab if scenario_id == "file-permissions" else lab
+        method, url, headers, _ = used.request_for(scenario_id)
+        args = ["check", url, "-X", method, "--format", "json", "-q", "--alt-source", "127.0.0.2", "--replay-unsafe"]
+        for name, value in headers:
+            args += ["-H", f"{name}: {value}"]
+        if scenario_id == "file-permissions":
+            args += ["--log", str(log)]
+        proc = run(*args)
+    assert proc.returncode == 3, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["causes"][0]["id"] == scenario(scenario_id).expected_cause
+    assert len(report["exchanges"]) <= 12

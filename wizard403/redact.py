@@ -11,32 +11,19 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
+from wizard403.model import CREDENTIAL_HEADERS
+
 FINGERPRINT_RE = re.compile(r"\[redacted sha256:[0-9a-f]{8}\]")
 
-# Header names whose whole value is a secret (compared lower-case).
-SECRET_HEADERS = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "set-cookie",
-        "x-api-key",
-        "api-key",
-        "apikey",
-        "x-auth-token",
-        "x-access-token",
-        "private-token",
-        "x-csrf-token",
-        "x-xsrf-token",
-        "x-csrftoken",
-        "ocp-apim-subscription-key",
-        "x-goog-api-key",
-        "x-amz-security-token",
-        "x-vault-token",
-        "x-github-token",
-        "x-shopify-access-token",
-    }
-)
+# Header names whose whole value is a secret (compared lower-case): every credential header, plus the ones that
+# carry a secret without identifying the user to the target (a proxy's password, a cookie the server hands out).
+SECRET_HEADERS = CREDENTIAL_HEADERS | {
+    "proxy-authorization",
+    "set-cookie",
+    "x-vault-token",
+    "x-github-token",
+    "x-shopify-access-token",
+}
 # Any other header whose name says it carries a secret.
 SECRET_HEADER_NAME_RE = re.compile(r"(api[-_]?key|token|secret|passw|session|signature|credential)", re.I)
 

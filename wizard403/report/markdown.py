@@ -42,8 +42,11 @@ def _fence(text: str, lang: str = "") -> list[str]:
 def _verdict_lines(tree: dict[str, Any]) -> list[str]:
     verdict = tree.get("verdict", {})
     reproduced = verdict.get("reproduced")
+    live = any(ex.get("check") == "baseline" for ex in tree.get("exchanges", []))
     lines = []
-    if reproduced is True:
+    if reproduced is True and not live:
+        lines.append("**Result:** the recorded response is a refusal (analysed offline, without contacting the server).")
+    elif reproduced is True:
         lines.append("**Result:** the request is refused now (reproduced).")
     elif reproduced is False:
         lines.append("**Result:** access was granted when wizard403 tried: the refusal did not reproduce.")

@@ -36,6 +36,7 @@ class WizardApp(App[int]):
     TITLE = "wizard403"
     SUB_TITLE = "why am I getting 403 Forbidden?"
     ENABLE_COMMAND_PALETTE = True
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding(DEFAULT_KEYS["help"], "help", "Help", id="help"),
         Binding(DEFAULT_KEYS["mode"], "toggle_mode", "Plain/Expert", id="mode"),
@@ -299,26 +300,6 @@ def strip_redacted_credentials(session: Session) -> list[str]:
     return dropped
 
 
-def make_app(
-    session: Session | None = None,
-    options: ProbeOptions | None = None,
-    content: Any = None,
-    live: bool = True,
-    lab: Any = None,
-    scenario: str | None = None,
-    expert: bool = False,
-    use_autosave: bool = True,
-    now: dt.datetime | None = None,
-) -> WizardApp:
-    """The one way to build the wizard (CLI, demo, tests, screenshots)."""
-    return WizardApp(
-        session=session,
-        options=options,
-        content=content,
-        live=live,
-        lab=lab,
-        scenario=scenario,
-        expert=expert,
-        use_autosave=use_autosave,
-        now=now,
-    )
+def make_app(**kwargs: Any) -> WizardApp:
+    """The one way to build the wizard (CLI, demo, tests, screenshots); takes WizardApp's keyword arguments."""
+    return WizardApp(**kwargs)

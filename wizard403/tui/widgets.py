@@ -38,6 +38,9 @@ class StepList(ListView):
         for step in self.steps:
             state = progress.step_state(session, step, running) if session else progress.NOT_STARTED
             label = self.query_one(f"#step-label-{step.number}", Label)
+            if getattr(label, "shown_state", None) == state:
+                continue  # unchanged: no update, no relayout
+            label.shown_state = state
             label.update(f"{progress.MARKS[state]} {step.number} {escape(step.title)}")
             label.set_classes(f"state-{state}")
             label.tooltip = progress.WORDS[state]
@@ -71,6 +74,7 @@ class CheckRow(Vertical):
         self.title = title
         self.plain = plain
         self.frame = 0
+        self.shown: tuple | None = None  # what is on screen, so an unchanged row is not redrawn
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="check-line")
@@ -80,6 +84,10 @@ class CheckRow(Vertical):
 
     def show(self, session: Session | None, running: bool, expert: bool, busy: bool) -> None:
         result = session.check(self.check_id) if session else None
+        key = (id(result), result.status if result else None, result.summary if result else None, expert, busy)
+        if not running and key == self.shown:
+            return
+        self.shown = None if running else key
         line = self.query_one(".check-line", Static)
         details = self.query_one(".check-details", Collapsible)
         title = escape(self.title)

@@ -15,6 +15,11 @@ from wizard403.tui.keys import DEFAULT_KEYS
 from wizard403.tui.widgets import CheckRow, QuestionBlock, StepList
 
 
+def escape_md(text: str) -> str:
+    """Content text shown as Markdown: keep it literal where Markdown would read it as markup."""
+    return text.replace("<", "&lt;")
+
+
 class StepScreen(Screen):
     BINDINGS = [
         Binding(DEFAULT_KEYS["next"], "next", "Next", id="next"),
@@ -44,7 +49,7 @@ class StepScreen(Screen):
             with VerticalScroll(id="main"):
                 yield Static(self._target_line(), id="target")
                 yield Static(f"[b]Step {step.number} of {len(app.content.steps)}: {escape(step.title)}[/b]", id="step-title")
-                yield Markdown(self._step_markdown(), id="step-text")
+                yield Markdown(escape_md(step.why), id="step-why")
                 if step.checks:
                     yield Static("[b]Automated checks[/b]", classes="section")
                     with Vertical(id="checks"):
@@ -53,6 +58,7 @@ class StepScreen(Screen):
                             title = info.title if info else check_id
                             plain = (info.expert if app.expert else info.plain) if info else ""
                             yield CheckRow(check_id, title, plain)
+                yield Markdown(self._step_markdown(), id="step-text")
                 if step.questions:
                     yield Static("[b]Your answers[/b] [dim](what no probe can know)[/dim]", classes="section")
                     for question in step.questions:
@@ -76,8 +82,8 @@ class StepScreen(Screen):
 
     def _step_markdown(self) -> str:
         step = self.step
-        todo = "\n".join(f"- {escape(item)}" for item in step.what_to_do)
-        return f"{step.why}\n\n**What to do**\n\n{todo}\n\n> **Tip:** {step.tip}"
+        todo = "\n".join(f"- {escape_md(item)}" for item in step.what_to_do)
+        return f"**What to do**\n\n{todo}\n\n> **Tip:** {step.tip}"
 
     def on_mount(self) -> None:
         self.app.session.step = self.number if self.app.session else self.number

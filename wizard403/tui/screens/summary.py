@@ -27,6 +27,8 @@ def summary_markdown(session, expert: bool, running: bool) -> str:
         out += ["*Checks are still running; this summary will update.*", ""]
     if verdict.reproduced is False:
         out.append("**Access works from here now**: the refusal did not reproduce. The causes below explain what was seen earlier or on another machine.")
+    elif verdict.reproduced and not any(e.check == "baseline" for e in session.exchanges):
+        out.append("**The recorded response is a refusal** (analysed offline, nothing was sent).")
     elif verdict.reproduced:
         out.append("**The request is refused now** (reproduced).")
     out.append(f"**Who said no:** {LAYER_WORDS.get(verdict.who_refused, verdict.who_refused)}.")
