@@ -9,12 +9,14 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from wizard403 import __version__
 from wizard403.errors import EXIT_INTERNAL, EXIT_USAGE, InputError, WizardError
-from wizard403.model import Headers, ProbeOptions, Session, Target
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the model (and dataclasses) load only when a command needs them, so --help stays fast
+    from wizard403.model import ProbeOptions, Session, Target
 
 COMMANDS = ("demo", "lab", "check", "report", "sanitize")
 EPILOG = """commands:
@@ -63,49 +65,76 @@ def _request_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--content", metavar="DIR", help="overlay an organisation's own playbook on the shipped content")
 
 
-def build_parser() -> dict[str, argparse.ArgumentParser]:
-    """One parser per command; '' is the wizard itself."""
-    common = dict(formatter_class=argparse.RawDescriptionHelpFormatter)
+COMMON = dict(formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def _wizard_parser() -> argparse.ArgumentParser:
     wizard = Parser(
         prog="wizard403",
         description="Find out why a request is refused with 403 Forbidden, step by step, and write a report an admin can act on.",
         epilog=EPILOG,
-        **common,
+        **COMMON,
     )
     wizard.add_argument("url", nargs="?", metavar="URL", help="the refused URL (optional: the start screen asks)")
     wizard.add_argument("--version", action="version", version=f"wizard403 {__version__}")
     wizard.add_argument("--resume", metavar="SESSION.toml", help="open a saved session")
     wizard.add_argument("--expert", action="store_true", help="start in expert mode (headers and timings up front)")
     _request_options(wizard)
+    return wizard
 
-    demo = Parser(prog="wizard403 demo", description="Start the built-in 403 lab on loopback and open the wizard on one of its scenarios.", **common)
+
+def _demo_parser() -> argparse.ArgumentParser:
+    demo = Parser(prog="wizard403 demo", description="Start the built-in 403 lab on loopback and open the wizard on one of its scenarios.", **COMMON)
     demo.add_argument("scenario", nargs="?", help="a scenario id (see --list); without it the wizard lets you pick")
     demo.add_argument("--list", action="store_true", help="list the scenarios and exit")
-    demo.add_argument("--port", type=int, default=0, help="port for the lab (default: a free one)")
+    demo.add_argument("--port", type=int, default=0, help="port for the lab (default 8403, or a free one if that is taken)")
     demo.add_argument("--expert", action="store_true", help="start in expert mode")
     demo.add_argument("--content", metavar="DIR", help="overlay an organisation's own playbook")
+    return demo
 
-    lab = Parser(prog="wizard403 lab", description="Run the 403 lab alone, on loopback only, until Ctrl+C.", **common)
+
+def _lab_parser() -> argparse.ArgumentParser:
+    lab = Parser(prog="wizard403 lab", description="Run the 403 lab alone, on loopback only, until Ctrl+C.", **COMMON)
     lab.add_argument("--port", type=int, default=8403, help="port (default 8403)")
     lab.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    return lab
 
-    chk = Parser(prog="wizard403 check", description="Run every automated check headless and print or write the report.", epilog=EPILOG, **common)
+
+def _check_parser() -> argparse.ArgumentParser:
+    chk = Parser(prog="wizard403 check", description="Run every automated check headless and print or write the report.", epilog=EPILOG, **COMMON)
     chk.add_argument("url", nargs="?", metavar="URL")
     chk.add_argument("--format", choices=("toml", "md", "json"), default=None, help="report format (default: from --output's suffix, else md)")
     chk.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of standard output")
     chk.add_argument("-q", "--quiet", action="store_true", help="do not show the checks' progress on stderr")
     _request_options(chk)
+    return chk
 
-    rep = Parser(prog="wizard403 report", description="Render a saved session or report again.", **common)
+
+def _report_parser() -> argparse.ArgumentParser:
+    rep = Parser(prog="wizard403 report", description="Render a saved session or report again.", **COMMON)
     rep.add_argument("session", metavar="SESSION.toml")
     rep.add_argument("--format", choices=("toml", "md", "json"), default=None, help="default: from --output's suffix, else md")
     rep.add_argument("-o", "--output", metavar="FILE")
     rep.add_argument("--content", metavar="DIR")
+    return rep
 
-    san = Parser(prog="wizard403 sanitize", description="Write a shareable copy of a HAR file with every secret redacted.", **common)
+
+def _sanitize_parser() -> argparse.ArgumentParser:
+    san = Parser(prog="wizard403 sanitize", description="Write a shareable copy of a HAR file with every secret redacted.", **COMMON)
     san.add_argument("src", metavar="IN.har")
     san.add_argument("dst", metavar="OUT.har")
-    return {"": wizard, "demo": demo, "lab": lab, "check": chk, "report": rep, "sanitize": san}
+    return san
+
+
+# One parser per command ('' is the wizard itself), built only when that command runs.
+PARSERS = {
+    "": _wizard_parser,
+    "demo": _demo_parser,
+    "lab": _lab_parser,
+    "check": _check_parser,
+    "report": _report_parser,
+    "sanitize": _sanitize_parser,
+}
 
 
 # ---------------------------------------------------------------- building the request
@@ -140,6 +169,8 @@ def parse_header(raw: str) -> tuple[str, str]:
 
 
 def probe_options(args: argparse.Namespace) -> ProbeOptions:
+    from wizard403.model import ProbeOptions
+
     for proxy in ([args.proxy] if args.proxy else []) + list(args.alt_proxy):
         scheme = urlsplit(proxy).scheme
         if scheme not in ("http", "https", "socks5", "socks5h"):
@@ -189,6 +220,8 @@ def _apply_request_options(target: Target, args: argparse.Namespace) -> None:
 
 def build_session(args: argparse.Namespace, need_target: bool = True) -> tuple[Session | None, ProbeOptions, bool]:
     """(session, options, live) from the arguments: a URL, a curl command, a HAR entry or a raw response."""
+    from wizard403.model import Session, Target
+
     options = probe_options(args)
     sources = [s for s in ("from_curl", "curl_file", "har", "response") if getattr(args, s)]
     if len(sources) > 1:
@@ -261,6 +294,8 @@ def build_session(args: argparse.Namespace, need_target: bool = True) -> tuple[S
 
 
 def _read_bytes(path: str, what: str, limit: int = 64 * 1024 * 1024) -> bytes:
+    from pathlib import Path
+
     p = Path(path)
     try:
         if p.stat().st_size > limit:
@@ -284,7 +319,7 @@ def _read_text(path: str, what: str) -> str:
 def _content(args: argparse.Namespace):
     from wizard403.content import load_content
 
-    return load_content(Path(args.content) if getattr(args, "content", None) else None)
+    return load_content(getattr(args, "content", None) or None)
 
 
 # ---------------------------------------------------------------- commands
@@ -313,7 +348,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     fmt = args.format or (_format_for(args.output) if args.output else "md")
     text = render(session, fmt, content)
     if args.output:
-        write_atomic(Path(args.output), text)
+        write_atomic(args.output, text)
     else:
         sys.stdout.write(text)
     return 0
@@ -321,6 +356,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_sanitize(args: argparse.Namespace) -> int:
     from wizard403.inputs.sanitize import sanitize_har
+
+    from pathlib import Path
 
     report = sanitize_har(Path(args.src), Path(args.dst))
     print(f"wizard403: wrote {args.dst}: {report}", file=sys.stderr)
@@ -369,11 +406,10 @@ HANDLERS = {"demo": cmd_demo, "lab": cmd_lab, "check": cmd_check, "report": cmd_
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parsers = build_parser()
     command = argv[0] if argv and argv[0] in COMMANDS else ""
     rest = argv[1:] if command else argv
     try:
-        args = parsers[command].parse_args(rest)
+        args = PARSERS[command]().parse_args(rest)
         handler = HANDLERS.get(command, cmd_wizard)
         return handler(args)
     except WizardError as err:
