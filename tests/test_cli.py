@@ -138,3 +138,20 @@ def test_every_lab_scenario_ranks_its_designed_cause_first(lab, tmp_path, scenar
     report = json.loads(proc.stdout)
     assert report["causes"][0]["id"] == scenario(scenario_id).expected_cause
     assert len(report["exchanges"]) <= 12
+
+
+def test_unreachable_report_says_so_and_blames_nobody(tmp_path):
+    out = tmp_path / "r.md"
+    proc = run("check", f"http://127.0.0.1:{free_port()}/x", "--output", str(out))
+    assert proc.returncode == 4
+    text = out.read_text()
+    assert "could not be reached" in text
+    assert "Most likely cause" not in text, "an unreachable server must not be diagnosed as a permission problem"
+
+
+def test_output_into_a_missing_folder_is_refused_not_created(tmp_path, lab):
+    missing = tmp_path / "no" / "such"
+    proc = run("check", lab.url("ok"), "--output", str(missing / "r.md"))
+    assert proc.returncode == 2
+    assert "does not exist" in proc.stderr
+    assert not missing.exists()

@@ -506,3 +506,19 @@ def test_diagnosis_does_not_import_textual():
     code = "import sys, wizard403.diagnose; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def test_a_near_tie_is_reported_as_a_close_call_not_a_finding():
+    """A stock nginx page on a folder-like admin path: directory listing and IP rule are nearly level."""
+    from wizard403.diagnose import analyse_exchange
+    from wizard403.model import Exchange, Headers
+
+    page = b"<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    ex = Exchange("recorded", "GET", "https://intranet.example.com/internal/", status=403, reason="Forbidden",
+                  response_headers=Headers([("Server", "nginx"), ("Content-Type", "text/html")]), body=page)
+    session = analyse_exchange(ex)
+    first, second = session.causes[0], session.causes[1]
+    assert {first.id, second.id} == {"directory-listing", "ip-block"}
+    assert first.likelihood == "low" and second.likelihood == "low"
+    assert first.evidence[0].startswith("too close to call")
+    assert "narrow it down" in session.verdict.summary

@@ -52,3 +52,8 @@ def test_redaction_is_idempotent():
     once = redact.redact_header("Cookie", "a=verysecretvalue")
     assert redact.redact_header("Cookie", once) == once
     assert redact.redact_url(redact.redact_url("https://x/?token=abcdefgh")) == redact.redact_url("https://x/?token=abcdefgh")
+
+
+def test_prose_about_credentials_stays_readable():
+    text = "Send it as 'Authorization: Bearer' followed by the token; stale-session: Confirmed when a fresh session works."
+    assert redact.redact_text(text) == text

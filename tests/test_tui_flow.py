@@ -87,9 +87,10 @@ async def test_whole_session_against_the_lab(lab, tmp_path):
         await pilot.press("enter")
         await settle(app, pilot)
         assert [c.note for c in app.session.changes] == ["admin granted the admin scope"]
-        assert "before" in app.session.changes[0].result and "after" in app.session.changes[0].result
+        # the lab still refuses the read-only token: the wizard must say the change did not fix it
+        assert app.session.changes[0].result.startswith("Still refused (403")
         comparison = str(app.screen.query_one("#comparison").render())
-        assert "before" in comparison and "after" in comparison
+        assert "did not fix it" in comparison and "Answer from the server: 403 Forbidden → 403 Forbidden" in comparison
         await pilot.press("escape")
         await pilot.pause()
 

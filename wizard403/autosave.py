@@ -30,6 +30,7 @@ def save(session: Session, path: Path | None = None) -> Path:
     from wizard403.report import render, write_atomic
 
     path = path or autosave_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, render(session, "toml"))
     return path
 

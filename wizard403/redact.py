@@ -48,9 +48,11 @@ TOKEN_PATTERNS = (
 )
 # A scheme word followed by something token-shaped (8+ characters with a digit), not by an ordinary word.
 BEARER_RE = re.compile(r"(?i)\b(bearer|basic|token)\s+((?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,})")
+# `password=…`, `"token": "…"` in free text; the value must look like a secret (a digit in it, or 16+ characters),
+# so that prose such as "token: 'Authorization: Bearer'" stays readable.
 KEYVALUE_RE = re.compile(
     r"(?i)([\"']?(?:password|passwd|pwd|secret|client_secret|token|access_token|refresh_token|id_token|api_key|apikey|"
-    r"csrfmiddlewaretoken|authenticity_token|session(?:id)?)[\"']?\s*[:=]\s*[\"']?)([^\"'&\s,;}<\[]{3,})"
+    r"csrfmiddlewaretoken|authenticity_token|session(?:id)?)[\"']?\s*[:=]\s*[\"']?)((?=[^\"'&\s,;}<\[]*\d)[^\"'&\s,;}<\[]{4,}|[^\"'&\s,;}<\[]{16,})"
 )
 MIN_SECRET_LEN = 4
 

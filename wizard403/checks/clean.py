@@ -102,6 +102,8 @@ def _split(headers: Headers) -> tuple[Headers, Headers]:
 def _isolation_need(facts: PlanFacts) -> int | str:
     target = facts.target
     names = {k.lower() for k, _ in target.credential_headers()}
+    if not names:
+        return "this needs both a token (or API key) and cookies, and your request carries no credentials at all"
     if "cookie" not in names or not (names - {"cookie"}):
         return "this needs both a token (or API key) and cookies, and your request carries only one kind of credential"
     return needs_refused_baseline(facts) or 2

@@ -120,6 +120,7 @@ async def parent_resource(ctx: CheckContext):
     """GET the parent path with the same credentials and compare with the refused resource."""
     base = ctx.baseline
     url = parent_url(ctx.target.url)
+    same = "with the same credentials" if ctx.target.has_credentials() else "sent the same way"
     ex = await ctx.send(method="GET", url=url, follow=False)
     evidence = {"parent": urlsplit(url).path, "parent_status": ex.status if ex.status is not None else ex.error_kind,
                 "status": base.status}
@@ -128,7 +129,7 @@ async def parent_resource(ctx: CheckContext):
     if 200 <= ex.status < 300 and is_refused(base):
         return ctx.result(
             "fail",
-            f"The level above ({urlsplit(url).path}) answers {ex.status} with the same credentials: the refusal is specific to "
+            f"The level above ({urlsplit(url).path}) answers {ex.status} {same}: the refusal is specific to "
             "this address, not to you or the whole site.",
             evidence,
             supports={"permissions": 0.1, "credentials": -0.05},

@@ -22,6 +22,10 @@ SCORED_CHECKS = ("baseline", "recorded")  # exchanges whose signature hits are w
 IGNORED_CHECK_STATUSES = ("skipped", "error")  # such results did not observe anything
 
 
+# Two leading causes closer than this (and neither high) are reported as a close call, not as a finding.
+CLOSE_CALL = 0.03
+
+
 def primary_exchange(session: Session) -> Exchange | None:
     """The exchange that stands for the user's own request: last good baseline, else last recorded, else the only one."""
     usable = [ex for ex in session.exchanges if ex.error is None and ex.status is not None]
@@ -138,15 +142,53 @@ def diagnose(session: Session, content: Content | None = None) -> None:
     """Fill session.causes (ranked), session.verdict and session.references from everything the session holds."""
     content = content if content is not None else load_content()
     ranked, hits, primary = _run(session, content)
+    unreachable = _unreachable(session) if primary is None else None
+    if unreachable is not None:
+        # nothing answered: there is no refusal to explain, and ranking the priors would only mislead
+        session.causes = []
+        session.verdict.who_refused = "unknown"
+        session.verdict.reproduced = None
+        session.verdict.summary = (
+            f"The server could not be reached ({unreachable.error}), so nothing was refused yet; check the address, "
+            "your network or proxy, and run the check again."
+        )
+        return
     reproduced = _verdict.reproduced(primary, hits)
     who, producer_name = _verdict.who_refused(hits, ranked, content, reproduced)
     hints = _verdict.uncertainty_hints(session, content, ranked, hits)
     session.causes = [
         _to_cause(a, content, hints if a.cause_id == "unknown" else []) for a in ranked
     ]
+    close = _close_call(ranked)
+    if close is not None:
+        first, second = close
+        for cause in session.causes[:2]:
+            cause.likelihood = "low"
+            cause.evidence.insert(
+                0,
+                f"too close to call: {first.cause_id} {first.score:.2f} against {second.cause_id} {second.score:.2f}; "
+                "the next question or check decides",
+            )
     session.verdict.who_refused = who
     session.verdict.reproduced = reproduced
-    session.verdict.summary = _verdict.summary(session, content, ranked, who, producer_name, primary)
+    session.verdict.summary = _verdict.summary(
+        session, content, ranked, who, producer_name, primary, close_call=close is not None
+    )
+
+
+def _unreachable(session: Session) -> Exchange | None:
+    """The failed baseline, when the user's own request got no answer at all."""
+    return next((ex for ex in session.exchanges if ex.check in SCORED_CHECKS and ex.status is None and ex.error), None)
+
+
+def _close_call(ranked: list[Assessment]) -> tuple[Assessment, Assessment] | None:
+    """The two leading specific causes when they are nearly level and neither is high: honesty says 'either'."""
+    if len(ranked) < 2 or ranked[0].cause_id == "unknown" or ranked[1].cause_id == "unknown":
+        return None
+    first, second = ranked[0], ranked[1]
+    if first.likelihood != "high" and first.score - second.score < CLOSE_CALL:
+        return first, second
+    return None
 
 
 def explain_ranking(session: Session, content: Content | None = None) -> str:

@@ -164,6 +164,7 @@ def summary(
     who: str,
     producer_name: str | None,
     primary: Exchange | None,
+    close_call: bool = False,
 ) -> str:
     """One plain sentence for the top of the report."""
     if primary is not None and session.verdict.reproduced is False:
@@ -173,7 +174,7 @@ def summary(
         )
     top = ranked[0] if ranked else None
     who_line = describe_layer(who, producer_name)
-    if top is not None and top.cause_id != "unknown" and top.likelihood in ("high", "medium"):
+    if not close_call and top is not None and top.cause_id != "unknown" and top.likelihood in ("high", "medium"):
         title = content.causes[top.cause_id].title.rstrip(".")
         if who == "unknown":
             return f"{who_line}, but the most likely cause is: {title} ({top.likelihood} likelihood)."

@@ -397,7 +397,11 @@ def serve_forever(host: str = "127.0.0.1", port: int = 8403, out: TextIO = sys.s
         for request, title in rows:
             say(f"  {request:<{width}}  {title}")
         say()
-        say("Open a path above in a browser, or run: wizard403 check " + lab.url("ip-allowlist"))
+        say(
+            "Open a path above in a browser, or run: wizard403 check "
+            + lab.url("ip-allowlist")
+            + " --alt-source 127.0.0.2   (127.0.0.2 is the one address the allowlist admits)"
+        )
         say("Press Ctrl+C to stop.")
         while lab.running:
             lab._thread.join(0.5)

@@ -52,10 +52,13 @@ def render(session: Session, fmt: str, content: Any = None) -> str:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write through a temporary file and rename, so a crash never leaves half a report or session."""
-    path = Path(path)
+    path = Path(path).expanduser()
     directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise InputError(f"cannot write {path}: the folder {directory} does not exist.")
+    if path.is_dir():
+        raise InputError(f"cannot write {path}: it is a folder; give a file name.")
     try:
-        directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)

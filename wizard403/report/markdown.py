@@ -28,6 +28,14 @@ WHO_WORDS = {
 STATUS_MARKS = {"pass": "✔ pass", "fail": "✘ problem", "warn": "! warning", "info": "· info", "skipped": "– skipped", "error": "⚠ error"}
 
 
+ANSWER_WORDS = {"yes": "Yes", "no": "No", "not-sure": "Not sure"}
+
+
+def answer_words(answer: str) -> str:
+    """How an answer reads to a person ('not-sure' is stored, 'Not sure' is shown)."""
+    return ANSWER_WORDS.get(answer, answer)
+
+
 def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -42,9 +50,12 @@ def _fence(text: str, lang: str = "") -> list[str]:
 def _verdict_lines(tree: dict[str, Any]) -> list[str]:
     verdict = tree.get("verdict", {})
     reproduced = verdict.get("reproduced")
-    live = any(ex.get("check") == "baseline" for ex in tree.get("exchanges", []))
+    baselines = [ex for ex in tree.get("exchanges", []) if ex.get("check") == "baseline"]
+    live = bool(baselines)
     lines = []
-    if reproduced is True and not live:
+    if baselines and all("status" not in ex for ex in baselines):
+        lines.append(f"**Result:** the server could not be reached: {baselines[-1].get('error', 'no answer')}.")
+    elif reproduced is True and not live:
         lines.append("**Result:** the recorded response is a refusal (analysed offline, without contacting the server).")
     elif reproduced is True:
         lines.append("**Result:** the request is refused now (reproduced).")
@@ -105,7 +116,7 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
             question = content.question(a["question"]) if content is not None and hasattr(content, "question") else None
             text = question.text if question is not None else a["question"]
             note = f" — {a['note']}" if a.get("note") else ""
-            out.append(f"- *{text}* **{a['answer']}**{note}")
+            out.append(f"- *{text}* **{answer_words(a['answer'])}**{note}")
         if step_answers:
             out.append("")
         if not step_checks and not step_answers:

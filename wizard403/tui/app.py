@@ -41,6 +41,7 @@ class WizardApp(App[int]):
         Binding(DEFAULT_KEYS["help"], "help", "Help", id="help"),
         Binding(DEFAULT_KEYS["mode"], "toggle_mode", "Plain/Expert", id="mode"),
         Binding(DEFAULT_KEYS["cancel"], "cancel_checks", "Stop checks", id="cancel", show=False),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
     def __init__(
@@ -262,9 +263,17 @@ class WizardApp(App[int]):
             yield SystemCommand("Summary", "The ranked causes and what to do", self.show_summary)
             yield SystemCommand("Export report", "Save TOML, Markdown or JSON", self.show_export)
             yield SystemCommand("Record a change and re-test", "Did it fix it? Note what changed and run again", self.show_change)
-            yield SystemCommand("Enter credentials again", "After a resume: type the token again (it is never saved)", self.enter_credentials)
+            if self.session.secrets_fingerprints and not self.session.target.has_credentials():
+                yield SystemCommand("Enter credentials again", "After a resume: type the token again (it is never saved)", self.enter_credentials)
+            yield SystemCommand("Fold or unfold check details", "Show every exchange of the checks on this step", self.toggle_details)
+            yield SystemCommand("Stop running checks", "Cancel the checks that are still running", self.action_cancel_checks)
             for step in self.content.steps:
                 yield SystemCommand(f"Go to step {step.number}: {step.title}", step.why, lambda n=step.number: self.goto_step(n))
+
+    def toggle_details(self) -> None:
+        action = getattr(self.screen, "action_details", None)
+        if action is not None:
+            action()
 
     def goto_step(self, number: int) -> None:
         from wizard403.tui.screens.step import StepScreen

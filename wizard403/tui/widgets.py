@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.markup import escape
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Button, Collapsible, Input, Label, ListItem, ListView, RadioButton, RadioSet, Static
 
@@ -152,11 +152,11 @@ class QuestionBlock(Vertical):
         if self.question.kind == "text":
             yield Input(value=self.answer or "", placeholder="Type your answer", id=f"text-{self.question.id}", classes="question-input")
         else:
-            with Horizontal(classes="answer-row"):
-                with RadioSet(id=f"radio-{self.question.id}", classes="answer-set"):
-                    for value, label in self.options():
-                        yield RadioButton(label, value=(value == self.answer), name=value)
-                yield Input(value=self.note, placeholder="Notes (optional)", id=f"note-{self.question.id}", classes="question-note")
+            layout = "answer-set" if self.question.kind == "yesno" else "answer-set choices"
+            with RadioSet(id=f"radio-{self.question.id}", classes=layout):
+                for value, label in self.options():
+                    yield RadioButton(label, value=(value == self.answer), name=value)
+            yield Input(value=self.note, placeholder="Notes (optional)", id=f"note-{self.question.id}", classes="question-note")
 
     def _current_answer(self) -> str | None:
         if self.question.kind == "text":

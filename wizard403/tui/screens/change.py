@@ -24,6 +24,16 @@ def snapshot(session) -> dict[str, str]:
     return out
 
 
+def verdict_line(before: dict[str, str], after: dict[str, str]) -> str:
+    """One plain sentence: did the change fix it?"""
+    was, now = before["Answer from the server"], after["Answer from the server"]
+    if now.startswith(("401", "403")):
+        return f"Still refused ({now}): this change did not fix it." if was == now else f"Still refused, now {now} (was {was})."
+    if now[:1] in ("2", "3") and was.startswith(("401", "403")):
+        return f"Fixed: the server now answers {now} (was {was})."
+    return f"The server now answers {now} (was {was})."
+
+
 class ChangeScreen(Screen):
     BINDINGS = [Binding(DEFAULT_KEYS["back"], "back", "Back", id="back")]
 
@@ -36,7 +46,7 @@ class ChangeScreen(Screen):
                 yield Button("← Back", id="back")
                 yield Button("Re-test now", id="retest", variant="primary")
             yield Static("", id="comparison", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     @on(Input.Submitted, "#change-note")
     @on(Button.Pressed, "#retest")
@@ -57,12 +67,12 @@ class ChangeScreen(Screen):
         app.checks_started = True
         await analyse(app.session, app.options, app.content, live=app.live)
         after = snapshot(app.session)
-        result = f"{before['Answer from the server']} before, {after['Answer from the server']} after"
+        result = verdict_line(before, after)
         app.record_change(note, result)
-        rows = [f"{'':<28} {'before':<34} after"]
+        rows = [result, "", "Before → after:"]
         for key in after:
             if before.get(key) != after[key] or key in ("Answer from the server", "Most likely cause"):
-                rows.append(f"{key:<28} {str(before.get(key, '—'))[:33]:<34} {after[key]}")
+                rows.append(f"• {key}: {before.get(key, '—')} → {after[key]}")
         self.query_one("#comparison", Static).update("\n".join(rows))
         app.post_to_screens(ChecksUpdated(None))
 

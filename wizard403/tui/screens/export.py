@@ -30,7 +30,7 @@ class ExportScreen(Screen):
         session = self.app.session
         yield Header()
         with Vertical(id="export-main"):
-            yield Label("This is exactly what will be shared. Secrets appear as [redacted sha256:…] fingerprints.", id="export-note")
+            yield Label("Exactly what will be shared; secrets show as [redacted sha256:…].", id="export-note", markup=False)
             with TabbedContent(id="export-tabs"):
                 for fmt, title in FORMATS:
                     with TabPane(title, id=f"tab-{fmt}"):
@@ -42,7 +42,7 @@ class ExportScreen(Screen):
                 yield Button("← Back", id="back")
                 yield Button("Copy to clipboard", id="copy")
                 yield Button("Save", id="save", variant="primary")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _stamp(self) -> str:
         now = self.app.now or dt.datetime.now(dt.timezone.utc)
@@ -62,6 +62,7 @@ class ExportScreen(Screen):
         path.value = f"{stem}.{self.fmt}"
 
     @on(Button.Pressed, "#save")
+    @on(Input.Submitted, "#export-path")
     def action_save(self) -> None:
         raw = self.query_one("#export-path", Input).value.strip()
         if not raw:

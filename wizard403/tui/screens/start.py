@@ -55,7 +55,10 @@ class StartScreen(Screen):
             if recent:
                 yield Label("Recently used (secrets are never remembered):")
                 yield OptionList(*[Option(f"{m} {escape(u)}", id=f"recent-{i}") for i, (m, u) in enumerate(recent)], id="recent")
-        yield Footer()
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#scenarios" if self.app.lab is not None else "#sources", OptionList).focus()
 
     @on(OptionList.OptionSelected, "#scenarios")
     def scenario_chosen(self, event: OptionList.OptionSelected) -> None:
@@ -90,7 +93,7 @@ class SourceScreen(Screen):
             with Horizontal(id="nav"):
                 yield Button("← Back", id="back")
                 yield Button("Start ▶", id="start", variant="primary")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _compose_url(self) -> ComposeResult:
         with Horizontal(classes="form-row"):

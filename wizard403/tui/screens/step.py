@@ -25,9 +25,9 @@ class StepScreen(Screen):
         Binding(DEFAULT_KEYS["next"], "next", "Next", id="next"),
         Binding(DEFAULT_KEYS["back"], "back", "Back", id="back"),
         Binding(DEFAULT_KEYS["rerun-step"], "rerun_step", "Re-run step", id="rerun-step"),
-        Binding(DEFAULT_KEYS["rerun-all"], "rerun_all", "Re-run all", id="rerun-all"),
+        Binding(DEFAULT_KEYS["rerun-all"], "rerun_all", "Re-run all", id="rerun-all", show=False),
         Binding(DEFAULT_KEYS["summary"], "summary", "Summary", id="summary"),
-        Binding(DEFAULT_KEYS["details"], "details", "Details", id="details", show=False),
+        Binding(DEFAULT_KEYS["details"], "details", "Details", id="details"),
         Binding(DEFAULT_KEYS["export"], "export", "Export", id="export"),
     ]
 
@@ -69,7 +69,7 @@ class StepScreen(Screen):
                     yield Button("Re-run this step", id="rerun")
                     last = self.number >= max(s.number for s in app.content.steps)
                     yield Button("See the summary →" if last else "Next →", id="next", variant="primary")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _target_line(self) -> str:
         session = self.app.session

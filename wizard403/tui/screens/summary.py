@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +17,14 @@ from wizard403.tui.app import ChecksUpdated
 from wizard403.tui.keys import DEFAULT_KEYS
 
 PLAIN_CAUSES = 3
+SOURCE_PREFIX = re.compile(r"^[\w./-]+(?: [\w./-]+)?: ")
+WEIGHT_SUFFIX = re.compile(r"\s*\([+-]\d\.\d\d\)\s*$")
+
+
+def plain_evidence(line: str) -> str:
+    """An evidence line without the machinery: no check/signature id in front, no weight behind."""
+    line = WEIGHT_SUFFIX.sub("", SOURCE_PREFIX.sub("", line))
+    return line[:1].upper() + line[1:]
 
 
 def summary_markdown(session, expert: bool, running: bool) -> str:
@@ -43,7 +53,7 @@ def summary_markdown(session, expert: bool, running: bool) -> str:
         out += [f"## {i}. {cause.title}", "", f"*Likelihood: {cause.likelihood}{score}*", ""]
         if cause.explanation:
             out += [cause.explanation, ""]
-        evidence = cause.evidence if expert else cause.evidence[:3]
+        evidence = cause.evidence if expert else [plain_evidence(e) for e in cause.evidence[:3]]
         if evidence:
             out += ["**Why we think so**", ""] + [f"- {e}" for e in evidence] + [""]
         if cause.fixes:
@@ -83,7 +93,7 @@ class SummaryScreen(Screen):
                 yield Button("← Back to the steps", id="back")
                 yield Button("Did it fix it? Record a change", id="change")
                 yield Button("Export the report", id="export", variant="primary")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _markdown(self) -> str:
         return summary_markdown(self.app.session, self.app.expert, bool(self.app.running))
