@@ -263,6 +263,7 @@ def build_session(args: argparse.Namespace, need_target: bool = True) -> tuple[S
         session = Session(target=archive.target(index))
         session.exchanges.append(archive.exchange(index))
         session.target.notes += archive.related(index)
+        session.target.related = archive.related_facts(index)
         live = args.live
     elif args.response:
         from wizard403.inputs.raw import parse_raw_response

@@ -122,6 +122,9 @@ class Target:
     browser_user_agent: str | None = None
     # Free notes from an import ("HAR entry 12 of 300", unknown curl options...).
     notes: list[str] = field(default_factory=list)
+    # What a recording shows around this request, by kind ("sign-in", "cookies", "earlier-success"): plain
+    # sentences that the `recorded-context` check weighs.
+    related: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.method = self.method.upper()

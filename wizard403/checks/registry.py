@@ -29,6 +29,7 @@ CHECK_MODULES = (
     "wizard403.checks.network",
     "wizard403.checks.altroute",
     "wizard403.checks.clean",
+    "wizard403.checks.context",
     "wizard403.checks.references",
     "wizard403.checks.logscan",
 )

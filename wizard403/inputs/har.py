@@ -279,6 +279,20 @@ class HarArchive:
             self._stripped = not any(_carries_credentials(raw) for raw in self._raw)
         return self._stripped
 
+    def related_facts(self, index: int) -> dict[str, list[str]]:
+        """The same observations as `related`, grouped by kind so the diagnosis can weigh them:
+        "sign-in" (sent to a sign-in page, or redirected here just before), "cookies" (cookies set earlier that this
+        request did not send, or sent with an older value), "earlier-success" (the same URL worked before)."""
+        raw, req, _ = self._parts(index)
+        summary = self._by_index[index]
+        when = _parse_time(summary.started)
+        facts = {
+            "sign-in": self._redirects_before(index, summary, when),
+            "cookies": self._cookie_sentences(index, summary, req, when),
+            "earlier-success": self._same_url_successes(index, summary, when),
+        }
+        return {kind: lines for kind, lines in facts.items() if lines}
+
     def related(self, index: int) -> list[str]:
         """Plain sentences about what happened around one entry: the sign-in redirect before it, cookies set
         earlier that it did not send (or sent with an older value), and successes on the same URL."""

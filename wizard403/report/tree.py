@@ -124,6 +124,8 @@ def session_to_tree(session: Session, reproduction: str | None = None) -> dict[s
         target_out["browser_user_agent"] = target.browser_user_agent
     if target.notes:
         target_out["notes"] = list(target.notes)
+    if target.related:
+        target_out["related"] = {kind: list(lines) for kind, lines in target.related.items()}
     fingerprints = {redact.fingerprint(s) for s in redact.key_secrets(target.headers)}
     fingerprints = sorted(fingerprints | set(session.secrets_fingerprints))
 
@@ -238,6 +240,7 @@ def session_from_tree(data: Any, where: str = "session") -> Session:
         source=str(tgt.get("source", "session")),
         browser_user_agent=tgt.get("browser_user_agent"),
         notes=[str(n) for n in tgt.get("notes", [])],
+        related={str(k): [str(x) for x in v] for k, v in dict(tgt.get("related", {})).items() if isinstance(v, list)},
     )
     try:
         session = Session(target=target, created=_time(data.get("created")) or Session(target).created)

@@ -165,6 +165,7 @@ class SourceScreen(Screen):
         session = Session(target=archive.target(index))
         session.exchanges.append(archive.exchange(index))
         session.target.notes += archive.related(index)
+        session.target.related = archive.related_facts(index)
         self.app.begin(session, ProbeOptions(), live=False)
 
     @on(Input.Submitted, "#url, #token, #cookie, #proxy, #alt-proxy, #alt-source, #resume-path, #response-status")
