@@ -8,6 +8,7 @@ import select
 import shutil
 import socket
 import socketserver
+import struct
 import subprocess
 import threading
 import time
@@ -126,7 +127,7 @@ class _ProxyHandler(socketserver.BaseRequestHandler):
             host, _, port = target.rpartition(":")
             upstream = socket.create_connection((host, int(port)), timeout=10, source_address=(self.server.egress, 0))
             client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            self._pipe(client, upstream, rest)
+            pipe(client, upstream, rest)
             return
         from urllib.parse import urlsplit
 
@@ -138,27 +139,28 @@ class _ProxyHandler(socketserver.BaseRequestHandler):
         headers = [l for l in lines[1:] if not l.lower().startswith(("proxy-connection:", "proxy-authorization:", "connection:"))]
         request = f"{method} {path} {version}\r\n" + "\r\n".join(headers) + "\r\nConnection: close\r\n\r\n"
         upstream.sendall(request.encode("latin-1") + rest)
-        self._pipe(client, upstream, b"")
+        pipe(client, upstream, b"")
 
-    @staticmethod
-    def _pipe(a: socket.socket, b: socket.socket, pending: bytes) -> None:
-        if pending:
-            b.sendall(pending)
-        socks = [a, b]
-        try:
-            while True:
-                readable, _, _ = select.select(socks, [], [], 10)
-                if not readable:
+
+def pipe(a: socket.socket, b: socket.socket, pending: bytes = b"") -> None:
+    """Copy bytes both ways between a client and its upstream until either side closes; closes the upstream."""
+    if pending:
+        b.sendall(pending)
+    socks = [a, b]
+    try:
+        while True:
+            readable, _, _ = select.select(socks, [], [], 10)
+            if not readable:
+                return
+            for s in readable:
+                chunk = s.recv(65536)
+                if not chunk:
                     return
-                for s in readable:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        return
-                    (b if s is a else a).sendall(chunk)
-        except OSError:
-            return
-        finally:
-            b.close()
+                (b if s is a else a).sendall(chunk)
+    except OSError:
+        return
+    finally:
+        b.close()
 
 
 class EgressProxy(socketserver.ThreadingTCPServer):
@@ -172,6 +174,46 @@ class EgressProxy(socketserver.ThreadingTCPServer):
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
         self.thread.start()
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _Socks5(socketserver.BaseRequestHandler):
+    """Just enough SOCKS5 (no auth, CONNECT, IPv4 or domain) to be a real alternate route leaving from 127.0.0.2."""
+
+    def handle(self) -> None:
+        c = self.request
+        c.settimeout(5)
+        n = c.recv(2)[1]
+        c.recv(n)
+        c.sendall(b"\x05\x00")
+        _ver, _cmd, _rsv, atyp = c.recv(4)
+        if atyp == 1:
+            host = socket.inet_ntoa(c.recv(4))
+        elif atyp == 3:
+            host = c.recv(c.recv(1)[0]).decode()
+        else:
+            c.sendall(b"\x05\x08\x00\x01" + b"\x00" * 6)
+            return
+        port = struct.unpack("!H", c.recv(2))[0]
+        self.server.seen.append((host, port))
+        up = socket.create_connection((host, port), timeout=5, source_address=("127.0.0.2", 0))
+        c.sendall(b"\x05\x00\x00\x01" + socket.inet_aton("0.0.0.0") + b"\x00\x00")
+        pipe(c, up)
+
+
+class Socks5Proxy(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Socks5)
+        self.seen: list = []
+        self.url = f"socks5://127.0.0.1:{self.server_address[1]}"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
         self.shutdown()

@@ -9,76 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import select
-import socket
-import socketserver
 import ssl
-import struct
 import subprocess
 import sys
-import threading
 
 import pytest
 
+from tests.peers import Socks5Proxy
 from tests.test_checks_conduct import RecordingServer, Reply, result, run, self_signed, session_for
 from wizard403.headless import exit_code_for
 
 ALLOWLIST = "location / { allow 127.0.0.2; deny all; }"
-
-
-# ---------------------------------------------------------------- a SOCKS5 proxy leaving from 127.0.0.2
-
-
-class _Socks5(socketserver.BaseRequestHandler):
-    """Just enough SOCKS5 (no auth, CONNECT, IPv4 or domain) to be a real alternate route."""
-
-    def handle(self):
-        c = self.request
-        c.settimeout(5)
-        n = c.recv(2)[1]
-        c.recv(n)
-        c.sendall(b"\x05\x00")
-        _ver, cmd, _rsv, atyp = c.recv(4)
-        if atyp == 1:
-            host = socket.inet_ntoa(c.recv(4))
-        elif atyp == 3:
-            host = c.recv(c.recv(1)[0]).decode()
-        else:
-            c.sendall(b"\x05\x08\x00\x01" + b"\x00" * 6)
-            return
-        port = struct.unpack("!H", c.recv(2))[0]
-        self.server.seen.append((host, port))
-        up = socket.create_connection((host, port), timeout=5, source_address=("127.0.0.2", 0))
-        c.sendall(b"\x05\x00\x00\x01" + socket.inet_aton("0.0.0.0") + b"\x00\x00")
-        try:
-            while True:
-                ready, _, _ = select.select([c, up], [], [], 5)
-                if not ready:
-                    return
-                for s in ready:
-                    data = s.recv(65536)
-                    if not data:
-                        return
-                    (up if s is c else c).sendall(data)
-        except OSError:
-            return
-        finally:
-            up.close()
-
-
-class Socks5Proxy(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _Socks5)
-        self.seen: list = []
-        self.url = f"socks5://127.0.0.1:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.shutdown()
-        self.server_close()
 
 
 @pytest.fixture
