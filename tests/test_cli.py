@@ -155,3 +155,13 @@ def test_output_into_a_missing_folder_is_refused_not_created(tmp_path, lab):
     assert proc.returncode == 2
     assert "does not exist" in proc.stderr
     assert not missing.exists()
+
+
+def test_report_says_which_address_each_request_left_from(lab):
+    proc = run("check", lab.url("ip-allowlist"), "--alt-source", "127.0.0.2", "--format", "json", "-q")
+    report = json.loads(proc.stdout)
+    by_route = {e["route"]: e for e in report["exchanges"]}
+    assert by_route["normal"]["local_address"].startswith("127.0.0.1:")
+    assert by_route["alt-source 127.0.0.2"]["local_address"].startswith("127.0.0.2:")
+    md = run("check", lab.url("ip-allowlist"), "-q").stdout
+    assert "**Sent from:** 127.0.0.1:" in md

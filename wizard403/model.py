@@ -201,6 +201,8 @@ class Exchange:
     error_kind: str | None = None  # dns | connect | tls | timeout | redirect-loop | too-large | protocol | other
     redirects: list[str] = field(default_factory=list)
     at: _dt.datetime = field(default_factory=utcnow)
+    local_address: str = ""  # this machine's end of the connection ("ip:port"), for matching the owner's logs
+    remote_address: str = ""  # the server's (or the proxy's) end
 
     def __post_init__(self) -> None:
         if not isinstance(self.request_headers, Headers):

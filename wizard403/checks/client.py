@@ -349,6 +349,7 @@ class Prober:
                 exchange.status = response.status_code
                 exchange.reason = response.reason_phrase
                 exchange.http_version = response.http_version
+                exchange.local_address, exchange.remote_address = _addresses(response)
                 exchange.response_headers = Headers(response.headers.multi_items())
                 progress.encoding = response.headers.get("content-encoding", "")
                 progress.reading_body = True
@@ -404,6 +405,27 @@ def _pinned(url: str, headers: Headers, extensions: dict, ip: str) -> tuple[str,
     if parts.scheme == "https":
         extensions = {**extensions, "sni_hostname": host}
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), Headers(headers), extensions
+
+
+def _addresses(response: httpx.Response) -> tuple[str, str]:
+    """(this machine's address, the peer's address) of the connection that carried the response, as 'ip:port'.
+
+    Admins match the refusal against their logs by client address; behind NAT the address the server saw may
+    differ, which the report says. With a proxy, the peer is the proxy."""
+    stream = response.extensions.get("network_stream")
+    if stream is None:
+        return "", ""
+
+    def fmt(addr) -> str:
+        if isinstance(addr, tuple) and len(addr) >= 2:
+            host = str(addr[0])
+            return f"[{host}]:{addr[1]}" if ":" in host else f"{host}:{addr[1]}"
+        return ""
+
+    try:
+        return fmt(stream.get_extra_info("client_addr")), fmt(stream.get_extra_info("server_addr"))
+    except Exception:  # noqa: BLE001 - an address we cannot read is simply not shown
+        return "", ""
 
 
 def _origin(url: str) -> str:

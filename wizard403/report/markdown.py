@@ -85,6 +85,12 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
         if fixes:
             out.append("- **What to do next:**")
             out += [f"  - {f['text']} *(who: {WHO_WORDS.get(f['who'], f['who'])}; effort: {f['effort']})*" for f in fixes]
+    base = next((ex for ex in tree.get("exchanges", []) if ex.get("check") == "baseline" and ex.get("local_address")), None)
+    if base is not None:
+        out.append(
+            f"- **Sent from:** {base['local_address']} to {base.get('remote_address', '?')} at {base['at']} (UTC); "
+            "behind NAT or a proxy the site sees your public address instead."
+        )
     refs = tree.get("references", [])
     if refs:
         out.append("- **Reference ids to quote to the owner:** " + ", ".join(f"{r['kind']} `{r['value']}`" for r in refs))
@@ -153,6 +159,8 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
         for i, ex in enumerate(exchanges, 1):
             status = ex.get("status", ex.get("error_kind", "no answer"))
             route = "" if ex.get("route", "normal") == "normal" else f" via {ex['route']}"
+            if ex.get("local_address"):
+                route += f" (from {ex['local_address']})"
             out.append(f"### {i}. {ex['check']}: {ex['method']} {ex['url']}{route} → {status} ({ex.get('elapsed_ms', 0)} ms)")
             out.append("")
             if ex.get("error"):

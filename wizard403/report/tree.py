@@ -96,6 +96,10 @@ def _exchange_out(ex: Exchange, secrets: set[str]) -> dict[str, Any]:
         row["error_kind"] = ex.error_kind or "other"
     if ex.redirects:
         row["redirects"] = [redact.redact_url(u) for u in ex.redirects]
+    if ex.local_address:
+        row["local_address"] = ex.local_address
+    if ex.remote_address:
+        row["remote_address"] = ex.remote_address
     row["request_headers"] = _headers_out(ex.request_headers, secrets)
     row["response_headers"] = _headers_out(ex.response_headers, secrets)
     if ex.body:
@@ -316,6 +320,8 @@ def session_from_tree(data: Any, where: str = "session") -> Session:
                     error=row.get("error"),
                     error_kind=row.get("error_kind"),
                     redirects=[str(u) for u in row.get("redirects", [])],
+                    local_address=str(row.get("local_address", "")),
+                    remote_address=str(row.get("remote_address", "")),
                     at=_time(row.get("at")) or session.created,
                 )
             )
