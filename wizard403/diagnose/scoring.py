@@ -112,7 +112,11 @@ def score_all(assessments: dict[str, Assessment]) -> list[Assessment]:
             a.score = combine(a.prior, [c.weight for c in a.counted])
     unknown = assessments.get("unknown")
     if unknown is not None:
-        strongest = max((a.support for a in assessments.values() if a.cause_id != "unknown"), default=0.0)
+        # net of the evidence against it: a hint that another signature cancels must not make us sound surer
+        strongest = max(
+            (combine(0.0, [c.weight for c in a.counted]) for a in assessments.values() if a.cause_id != "unknown"),
+            default=0.0,
+        )
         unknown.score = combine(UNKNOWN_BASE * (1.0 - strongest), [c.weight for c in unknown.counted])
     order = {cid: i for i, cid in enumerate(CAUSE_IDS)}
     return sorted(assessments.values(), key=lambda a: (-a.score, order.get(a.cause_id, len(order))))
