@@ -108,6 +108,16 @@ class Headers(list):
     def names(self) -> set[str]:
         return {k.lower() for k, _ in self}
 
+    def cookies(self) -> dict[str, str]:
+        """The cookies of every Cookie header, by name; for a repeated name the first wins, as most servers do."""
+        jar: dict[str, str] = {}
+        for raw in self.get_all("cookie"):
+            for part in raw.split(";"):
+                name, sep, value = part.strip().partition("=")
+                if sep and name:
+                    jar.setdefault(name, value.strip('"'))
+        return jar
+
 
 @dataclass
 class Target:
@@ -155,13 +165,7 @@ class Target:
 
     @property
     def cookies(self) -> dict[str, str]:
-        jar: dict[str, str] = {}
-        for raw in self.headers.get_all("cookie"):
-            for part in raw.split(";"):
-                name, sep, value = part.strip().partition("=")
-                if sep and name:
-                    jar[name] = value
-        return jar
+        return self.headers.cookies()
 
 
 @dataclass

@@ -59,13 +59,7 @@ class LabRequest:
 
     @property
     def cookies(self) -> dict[str, str]:
-        jar: dict[str, str] = {}
-        for raw in self.headers.get_all("cookie"):
-            for part in raw.split(";"):
-                name, sep, value = part.strip().partition("=")
-                if sep and name:
-                    jar.setdefault(name, value.strip('"'))
-        return jar
+        return self.headers.cookies()
 
     @property
     def bearer(self) -> str | None:
