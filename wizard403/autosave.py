@@ -1,7 +1,7 @@
 """Autosave and resume of the session being worked on, so no answer is lost to a crash or Ctrl+C.
 
 The file is the same redacted TOML as an exported report (secrets never reach the disk); it is rewritten
-atomically after every change, and removed when the user finishes by exporting or says to start afresh.
+atomically after every change, and removed only when the user chooses to start afresh at the resume offer.
 """
 
 from __future__ import annotations
