@@ -165,3 +165,11 @@ def test_report_says_which_address_each_request_left_from(lab):
     assert by_route["alt-source 127.0.0.2"]["local_address"].startswith("127.0.0.2:")
     md = run("check", lab.url("ip-allowlist"), "-q").stdout
     assert "**Sent from:** 127.0.0.1:" in md
+
+
+def test_report_top_quotes_what_the_refusal_says(lab):
+    from wizard403.lab import mint_token
+
+    proc = run("check", lab.url("insufficient-scope"), "--token-env", "LAB_T", "-q", env={"LAB_T": mint_token("read-only")})
+    top = proc.stdout.split("## ")[0]
+    assert "**What the refusal says:** missing scope `admin`" in top

@@ -36,6 +36,30 @@ def answer_words(answer: str) -> str:
     return ANSWER_WORDS.get(answer, answer)
 
 
+DENIAL_FIELDS = (
+    ("principal", "who"),
+    ("action", "action"),
+    ("resource", "resource"),
+    ("policy_layer", "refused by"),
+    ("missing_scope", "missing scope"),
+    ("missing_permission", "missing permission"),
+    ("error_code", "error code"),
+    ("error_message", "message"),
+)
+
+
+def describe_denial(evidence: dict[str, Any]) -> str:
+    """What the refusal itself says (from the denial-message check), in one line an admin can act on; '' if nothing."""
+    parts = []
+    for key, label in DENIAL_FIELDS:
+        value = evidence.get(key)
+        if value and not isinstance(value, (dict, list)):
+            text = str(value)
+            text = text if len(text) <= 160 else text[:157] + "…"
+            parts.append(f"{label} `{text}`" if key != "error_message" else f'{label} "{text}"')
+    return "; ".join(parts)
+
+
 def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -85,6 +109,10 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
         if fixes:
             out.append("- **What to do next:**")
             out += [f"  - {f['text']} *(who: {WHO_WORDS.get(f['who'], f['who'])}; effort: {f['effort']})*" for f in fixes]
+    denial = next((c for c in tree.get("checks", []) if c["id"] == "denial-message"), None)
+    said = describe_denial(denial.get("evidence", {})) if denial else ""
+    if said:
+        out.append(f"- **What the refusal says:** {said}")
     base = next((ex for ex in tree.get("exchanges", []) if ex.get("check") == "baseline" and ex.get("local_address")), None)
     if base is not None:
         out.append(

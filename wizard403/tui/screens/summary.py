@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Markdown
 
 from wizard403.report import reproduction_for
-from wizard403.report.markdown import LAYER_WORDS, WHO_WORDS
+from wizard403.report.markdown import LAYER_WORDS, WHO_WORDS, describe_denial
 from wizard403.tui.app import ChecksUpdated
 from wizard403.tui.keys import DEFAULT_KEYS
 
@@ -42,6 +42,10 @@ def summary_markdown(session, expert: bool, running: bool) -> str:
     elif verdict.reproduced:
         out.append("**The request is refused now** (reproduced).")
     out.append(f"**Who said no:** {LAYER_WORDS.get(verdict.who_refused, verdict.who_refused)}.")
+    denial = session.check("denial-message")
+    said = describe_denial(denial.evidence) if denial is not None else ""
+    if said:
+        out += ["", f"**What the refusal says:** {said}"]
     if verdict.summary:
         out += ["", verdict.summary]
     out.append("")
