@@ -338,3 +338,29 @@ def test_access_log_alone_says_the_request_reached_the_server(tmp_path):
 def test_a_log_without_this_path_says_it_may_be_the_wrong_log(tmp_path):
     scan = result(recorded(log_file=_log(tmp_path, ["2026/01/01 00:00:00 [notice] 1#1: start worker processes"])), "log-scan")
     assert "no line about /v1/things/42" in scan.summary
+
+
+def test_a_recorded_token_is_judged_at_the_time_of_the_recording():
+    """An old HAR must not call its token expired because years have passed since it was recorded."""
+    import asyncio
+    import base64
+    import datetime as dt
+    import json as _json
+
+    from wizard403.content import load_content
+    from wizard403.headless import analyse
+    from wizard403.model import Exchange, Headers, ProbeOptions, Session, Target
+
+    def part(obj) -> str:
+        return base64.urlsafe_b64encode(_json.dumps(obj).encode()).decode().rstrip("=")
+
+    recorded = dt.datetime(2024, 5, 2, 10, 0, tzinfo=dt.timezone.utc)
+    exp = int((recorded + dt.timedelta(hours=1)).timestamp())
+    token = f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part({'sub': 'bob', 'exp': exp, 'iat': exp - 7200})}.c2lnbmF0dXJlX3NpZ25hdHVyZQ"
+    headers = Headers([("Authorization", f"Bearer {token}")])
+    target = Target(url="https://api.example.test/v1/x", headers=headers, source="har")
+    session = Session(target=target)
+    session.exchanges.append(Exchange("recorded", "GET", target.url, status=403, reason="Forbidden", request_headers=headers, at=recorded))
+    asyncio.run(analyse(session, ProbeOptions(), load_content(), live=False))
+    reading = session.check("token-inspect")
+    assert reading.status == "pass" and "expired" not in reading.summary

@@ -20,8 +20,12 @@ WEIGHTS = {
 @check("recorded-context", step=5, live=False)
 async def recorded_context(ctx: CheckContext):
     related = ctx.target.related
+    if not related and ctx.target.source == "har":
+        return ctx.result("info", "The recording shows nothing notable around this request (no sign-in trip, no unsent cookies, no earlier success).")
     if not related:
         ctx.skip("only a browser recording (HAR) shows what happened around the request, and none was given")
+    # the most telling kind first: cookies the request failed to send back, then a sign-in trip, then earlier success
+    related = {kind: related[kind] for kind in ("cookies", "sign-in", "earlier-success") if kind in related} | related
     supports: dict[str, float] = {}
     for kind, lines in related.items():
         for cause, weight in WEIGHTS.get(kind, {}).items():

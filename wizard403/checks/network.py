@@ -301,6 +301,8 @@ def _ua_pair(target) -> tuple[str, str]:
 
 
 def _ua_need(facts) -> int | str:
+    if not facts.target.browser_user_agent and facts.target.source in ("curl", "har"):
+        return "the request carries no browser User-Agent (it was not sent by a browser), so there is no browser to compare with"
     if not facts.target.browser_user_agent:
         return (
             "your browser's User-Agent is not known: give the request as a curl command copied from the browser "

@@ -120,7 +120,7 @@ async def parent_resource(ctx: CheckContext):
     """GET the parent path with the same credentials and compare with the refused resource."""
     base = ctx.baseline
     url = parent_url(ctx.target.url)
-    same = "with the same credentials" if ctx.target.has_credentials() else "sent the same way"
+    same = "with the same credentials" if ctx.target.has_credentials() else "to the same request"
     ex = await ctx.send(method="GET", url=url, follow=False)
     evidence = {"parent": urlsplit(url).path, "parent_status": ex.status if ex.status is not None else ex.error_kind,
                 "status": base.status}

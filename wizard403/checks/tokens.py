@@ -280,7 +280,9 @@ async def token_inspect(ctx: CheckContext):
     """Decode each credential locally and judge it against the target and the server's clock."""
     base = ctx.baseline
     server_now, skew = server_clock(base)
-    now = server_now or _dt.datetime.now(_dt.timezone.utc)
+    recorded_at = base.at if base is not None and base.check == "recorded" else None
+    # a recording is judged at the time it was made, not today: an old HAR must not call a token "expired for years"
+    now = server_now or recorded_at or _dt.datetime.now(_dt.timezone.utc)
     readings: list[TokenReading] = []
     for cred in find_credentials(ctx.target):
         token = decode_jwt(cred.value, cred.where)

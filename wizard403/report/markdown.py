@@ -126,6 +126,11 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
     out.append("> Never try to get around a 403 by disabling or tricking a security control: ask the owner, with the evidence below.")
     out.append("")
 
+    notes = target.get("notes", [])
+    if notes:
+        source = {"har": "a HAR recording", "curl": "a curl command", "response": "a raw response"}.get(target.get("source"), "")
+        out += ["## Where the evidence came from", ""] + ([f"From {source}."] if source else []) + [f"- {n}" for n in notes] + [""]
+
     if tree.get("reproduction"):
         out += ["## Minimal reproduction", ""] + _fence(tree["reproduction"], "sh") + [""]
 
