@@ -7,6 +7,7 @@ six steps with their checks and answers; then every cause; then every exchange; 
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Any
 
 LAYER_WORDS = {
@@ -45,6 +46,7 @@ DENIAL_FIELDS = (
     ("missing_permission", "missing permission"),
     ("error_code", "error code"),
     ("error_message", "message"),
+    ("reset_time", "limit resets at"),
 )
 
 
@@ -55,6 +57,8 @@ def describe_denial(evidence: dict[str, Any]) -> str:
         value = evidence.get(key)
         if value and not isinstance(value, (dict, list)):
             text = str(value)
+            if key == "reset_time" and text.isdigit() and len(text) in (9, 10):
+                text = _dt.datetime.fromtimestamp(int(text), _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
             text = text if len(text) <= 160 else text[:157] + "…"
             parts.append(f"{label} `{text}`" if key != "error_message" else f'{label} "{text}"')
     return "; ".join(parts)
