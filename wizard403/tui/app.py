@@ -137,7 +137,8 @@ class WizardApp(App[int]):
         self.expert = session.mode == "expert"
         if self.now is not None:
             session.created = self.now
-        autosave.remember_target(session.target.url, session.target.method) if self.use_autosave else None
+        if self.use_autosave:
+            autosave.remember_target(session.target.url, session.target.method)
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.push_screen(StepScreen(session.step if resumed else 1))
@@ -188,14 +189,14 @@ class WizardApp(App[int]):
                 self.running.add(check_id)
             else:
                 self.running.discard(check_id)
-            self.post_to_screens(ChecksUpdated(check_id))
+            self.post_to_screens(check_id)
 
         try:
             await analyse(self.session, self.options, self.content, live=self.live, on_event=on_event, only=only)
         finally:
             self.running.clear()
             self.save()
-            self.post_to_screens(ChecksUpdated(None))
+            self.post_to_screens(None)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one error handler for background work: a message, never a crash."""
@@ -208,16 +209,17 @@ class WizardApp(App[int]):
     def action_cancel_checks(self) -> None:
         self.workers.cancel_group(self, "checks")
 
-    def post_to_screens(self, message: Message) -> None:
+    def post_to_screens(self, check_id: str | None = None) -> None:
+        """Tell every open screen that the session changed (one check, or everything when check_id is None)."""
         for screen in self.screen_stack:
-            screen.post_message(ChecksUpdated(getattr(message, "check_id", None)))
+            screen.post_message(ChecksUpdated(check_id))
 
     def rediagnose(self) -> None:
         from wizard403.diagnose import diagnose
 
         if self.session is not None and (self.session.exchanges or self.session.checks):
             diagnose(self.session, self.content)
-        self.post_to_screens(ChecksUpdated(None))
+        self.post_to_screens(None)
 
     # ------------------------------------------------------------ session edits
 
@@ -252,7 +254,7 @@ class WizardApp(App[int]):
             self.session.mode = "expert" if self.expert else "plain"
             self.save()
         self.notify("Expert mode: headers, timings and raw evidence up front." if self.expert else "Plain mode: details folded away.", timeout=3)
-        self.post_to_screens(ChecksUpdated(None))
+        self.post_to_screens(None)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -9,7 +9,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
-from wizard403.tui.app import ChecksUpdated
 from wizard403.tui.keys import DEFAULT_KEYS
 
 
@@ -74,7 +73,7 @@ class ChangeScreen(Screen):
             if before.get(key) != after[key] or key in ("Answer from the server", "Most likely cause"):
                 rows.append(f"• {key}: {before.get(key, '—')} → {after[key]}")
         self.query_one("#comparison", Static).update("\n".join(rows))
-        app.post_to_screens(ChecksUpdated(None))
+        app.post_to_screens()
 
     @on(Button.Pressed, "#back")
     def action_back(self) -> None:
