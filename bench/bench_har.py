@@ -1,7 +1,7 @@
 """Benchmark: open a 100 MB / 5,000-entry HAR, list its refused entries and build one exchange.
 
 Targets (DESIGN.md §9): within 2x the time of `json.load` of the same file, peak memory within 4x the file size.
-The file is built in a temporary directory from the real browser exports in ../shared/data/har/ (entries
+The file is built in a temporary directory from the real browser exports in tests/fixtures/real-har/ (entries
 replicated, bodies filled with real page text, a few refused responses mixed in). Each measurement runs in a fresh
 interpreter; times are the best of several runs, memory is the tracemalloc peak of a separate run.
 
@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-REAL_HARS = ROOT.parent / "shared" / "data" / "har"
+REAL_HARS = ROOT / "tests" / "fixtures" / "real-har"
 
 BLOCK_PAGE = (
     "<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head><body>"

@@ -17,11 +17,11 @@ from wizard403.content import (
     read_toml,
     shipped_content_dir,
 )
+from tests.borrowed import borrowed_hashes, borrowed_runs_in, hashed_runs
 from wizard403.errors import ContentError, InputError
 from wizard403.model import ANSWERS, CAUSE_IDS, EFFORTS, LAYERS, WHO
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 
 CHECKS_BY_STEP = {
     1: ["baseline", "anonymous-retry", "token-inspect", "www-authenticate", "whoami"],
@@ -149,44 +149,26 @@ def test_faq_has_eight_to_twelve_entries(shipped):
     assert any("401" in item.question for item in shipped.faq)
 
 
-def words(text: str) -> list[str]:
-    """Lowercase words without punctuation, so that quoting style and case cannot hide a copied sentence."""
-    return re.findall(r"[a-z0-9]+", text.lower().replace("\u2019", "").replace("'", ""))
-
-
-def runs_of_eight(text: str) -> set[tuple[str, ...]]:
-    ws = words(text)
-    return {tuple(ws[i : i + 8]) for i in range(len(ws) - 7)}
-
-
-def copied_runs(content: Content, sources: list[Path]) -> list[tuple[str, str]]:
-    borrowed = set().union(*(runs_of_eight(path.read_text(encoding="utf-8")) for path in sources))
-    return [(text, " ".join(run)) for text in all_texts(content) for run in runs_of_eight(text) & borrowed]
-
-
-def seed_files() -> list[Path]:
-    seeds = sorted((SHARED / "seeds").glob("*.txt"))
-    if not seeds:
-        pytest.skip(f"the seeds are not available at {SHARED / 'seeds'}")
-    return seeds
+def copied_runs(content: Content, hashes: frozenset[str] | None = None) -> list[tuple[str, str]]:
+    return [(text, run) for text in all_texts(content) for run in borrowed_runs_in(text, hashes)]
 
 
 def test_content_copies_no_sentence_from_the_seeds(shipped):
     """No run of 8 consecutive words of a seed (or of the research notes, which quote vendors) appears in our texts."""
-    sources = seed_files() + sorted((SHARED / "research").glob("*.md"))
+    assert len(borrowed_hashes()) > 5000, "tests/fixtures/borrowed-runs.txt lost the seeds' runs"
     assert len(all_texts(shipped)) > 150
-    assert copied_runs(shipped, sources) == []
+    assert copied_runs(shipped) == []
 
 
-def test_the_copy_detector_catches_a_pasted_seed_sentence(tmp_path):
-    """Guards the test above: a seed sentence, re-cased and re-punctuated in an overlay FAQ, is found."""
-    seeds = seed_files()
-    sentence = next(line.strip() for line in seeds[0].read_text().splitlines() if len(line.split()) > 12)
-    disguised = sentence.upper().replace(",", ";").replace("\u2019", "'")
+def test_the_copy_detector_catches_a_pasted_sentence(tmp_path):
+    """Guards the test above: a source sentence, re-cased and re-punctuated in an overlay FAQ, is found by its hash."""
+    sentence = "A request that was refused by the origin should be compared with one that worked yesterday."
+    hashes = frozenset(hashed_runs(sentence))
+    disguised = sentence.upper().replace(" ", "  ").replace(",", ";").replace("'", "\u2019")
     overlay = tmp_path / "org"
     write(overlay, "faq.toml", f'[[faq]]\nquestion = "copied?"\nanswer = """{disguised}"""\n')
     content = load_content_from(shipped_content_dir(), overlay)
-    found = copied_runs(content, seeds)
+    found = copied_runs(content, hashes)
     assert found and all(text == disguised for text, _ in found)
 
 

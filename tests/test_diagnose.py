@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.borrowed import borrowed_runs_in, seed_hashes
 from wizard403.content import load_content
 from wizard403.diagnose import analyse_exchange, diagnose, explain_ranking, match_exchange, primary_exchange
 from wizard403.diagnose.catalogue import catalogue_for, load_catalogue
@@ -484,22 +485,12 @@ def test_shipped_catalogue_covers_every_cause_and_reads_well():
                 assert sig.causes.get("waf", 0) <= 0.4 and sig.causes.get("bot-challenge", 0) <= 0, sig.id
 
 
-def _words(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9 ]+", " ", text.lower()).split()
-
-
 def test_signature_texts_are_our_own_words_not_the_seeds():
-    seeds = [_words(p.read_text(encoding="utf-8")) for p in (ROOT.parent / "shared" / "seeds").glob("*.txt")]
-    if not seeds:
-        pytest.skip("the seeds are not available in this checkout")
-    runs = {" ".join(words[i:i + 8]) for words in seeds for i in range(len(words) - 7)}
+    assert len(seed_hashes()) > 1000, "tests/fixtures/borrowed-runs.txt lost the seeds' runs"
     catalogue = catalogue_for(load_content())
     for producer in catalogue.producers:
-        texts = [producer.lookup] + [s.line for s in producer.signatures]
-        for text in texts:
-            words = _words(text)
-            for i in range(len(words) - 7):
-                assert " ".join(words[i:i + 8]) not in runs, f"{producer.id}: {text}"
+        for text in [producer.lookup] + [s.line for s in producer.signatures]:
+            assert borrowed_runs_in(text, seed_hashes()) == [], f"{producer.id}: {text}"
 
 
 def test_diagnosis_does_not_import_textual():

@@ -70,7 +70,7 @@ def test_har_entry_out_of_range_is_one_sentence(no_network, capsys):
 
 
 def test_real_browser_exports_without_a_403_say_so(no_network, capsys):
-    code = main(["check", "--har", str(Path(__file__).parents[2] / "shared" / "data" / "har" / "humanssuck.net.har")])
+    code = main(["check", "--har", str(Path(__file__).parent / "fixtures" / "real-har" / "humanssuck.net.har")])
     err = capsys.readouterr().err
     assert code == 2 and "no refused request" in err
 

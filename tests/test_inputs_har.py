@@ -14,7 +14,7 @@ from wizard403.errors import InputError
 from wizard403.inputs.har import DEFAULT_MAX_HAR_BYTES, MAX_HAR_ENV, HarArchive, open_har
 
 FIXTURES = Path(__file__).parent / "fixtures" / "har"
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "har"
+REAL = Path(__file__).parent / "fixtures" / "real-har"
 LOGIN = FIXTURES / "chrome-login-403.har"
 VENDORS = FIXTURES / "firefox-vendors.har"
 SAFARI = FIXTURES / "safari-basic-auth.har"

@@ -14,7 +14,7 @@ from wizard403.inputs.sanitize import sanitize_har
 from wizard403.redact import fingerprint, redact_header
 
 FIXTURES = Path(__file__).parent / "fixtures" / "har"
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "har"
+REAL = Path(__file__).parent / "fixtures" / "real-har"
 
 JWT = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsInNjb3BlIjoicmVwb3J0czpyZWFkIiwiZXhwIjoxNzAwMDAwMDAwfQ"
