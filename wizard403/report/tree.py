@@ -8,10 +8,10 @@ the session holds in memory (the token, each cookie value, passwords in URLs, se
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 from wizard403 import redact
+from wizard403.scrub import session_secrets
 from wizard403.errors import SessionFileError
 from wizard403.model import (
     SCHEMA,
@@ -30,24 +30,6 @@ from wizard403.model import (
 )
 
 BODY_EXCERPT_CHARS = 4000
-
-
-def session_secrets(session: Session, extra: Iterable[str] = ()) -> set[str]:
-    """Every secret value the session knows, whole and in parts, for scrubbing free text."""
-    target = session.target
-    found = set(extra)
-    found |= redact.secrets_of_headers(target.headers)
-    found |= redact.secrets_of_url(target.url)
-    if target.body:
-        found |= redact.secrets_of_body(target.body.decode("utf-8", "replace"))
-    for ex in session.exchanges:
-        found |= redact.secrets_of_headers(ex.request_headers)
-        found |= redact.secrets_of_headers(ex.response_headers)  # Set-Cookie: sessions the server handed out
-        found |= redact.secrets_of_url(ex.url)
-        found |= redact.secrets_of_url(ex.route)
-        for hop in ex.redirects:
-            found |= redact.secrets_of_url(hop)
-    return found
 
 
 def _headers_out(headers: Headers, secrets: set[str]) -> dict[str, str]:

@@ -70,7 +70,7 @@ def summary_markdown(session, expert: bool, running: bool) -> str:
         out.append("")
     repro = reproduction_for(session)
     if repro:
-        from wizard403.report.tree import session_secrets
+        from wizard403.scrub import session_secrets
         from wizard403.redact import redact_text
 
         out += ["## Minimal reproduction (redacted)", "", "```sh", redact_text(repro, session_secrets(session)), "```", ""]
