@@ -279,6 +279,16 @@ class Cause:
     explanation: str = ""
 
 
+@dataclass(frozen=True)
+class OwnerQuery:
+    """A query the site owner pastes to find a reference in their logs (content/queries.toml, filled in)."""
+
+    tool: str
+    language: str
+    text: str
+    look_for: str = ""
+
+
 @dataclass
 class Reference:
     """An id to quote to the owner (a Cloudflare Ray ID, an Akamai reference, a request id...)."""
@@ -288,6 +298,7 @@ class Reference:
     source: str = ""
     at: _dt.datetime | None = None
     lookup: str = ""
+    queries: list[OwnerQuery] = field(default_factory=list)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from wizard403.model import (
     Exchange,
     Fix,
     Headers,
+    OwnerQuery,
     Reference,
     Session,
     Target,
@@ -91,6 +92,10 @@ def _exchange_out(ex: Exchange, secrets: set[str]) -> dict[str, Any]:
         if ex.body_truncated or len(ex.text) > BODY_EXCERPT_CHARS:
             row["body_truncated"] = True
     return row
+
+
+def _query_out(q: OwnerQuery) -> dict[str, str]:
+    return {"tool": q.tool, "language": q.language, "text": q.text, **({"look_for": q.look_for} if q.look_for else {})}
 
 
 def session_to_tree(session: Session, reproduction: str | None = None) -> dict[str, Any]:
@@ -163,6 +168,7 @@ def session_to_tree(session: Session, reproduction: str | None = None) -> dict[s
                 **({"source": r.source} if r.source else {}),
                 **({"at": r.at} if r.at else {}),
                 **({"lookup": r.lookup} if r.lookup else {}),
+                **({"queries": [_query_out(q) for q in r.queries]} if r.queries else {}),
             }
             for r in session.references
         ],
@@ -281,6 +287,11 @@ def session_from_tree(data: Any, where: str = "session") -> Session:
                     source=str(row.get("source", "")),
                     at=_time(row.get("at")),
                     lookup=str(row.get("lookup", "")),
+                    queries=[
+                        OwnerQuery(str(q.get("tool", "")), str(q.get("language", "text")), str(q.get("text", "")),
+                                   str(q.get("look_for", "")))
+                        for q in row.get("queries", []) if isinstance(q, dict)
+                    ],
                 )
             )
         for row in _list_of_tables(data, "exchanges", where):
