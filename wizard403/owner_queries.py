@@ -9,9 +9,7 @@ response is quoted for the query's language on the way in, so a hostile id arriv
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,12 +18,12 @@ from urllib.parse import urlsplit
 from wizard403.content import read_toml
 from wizard403.errors import ContentError
 from wizard403.model import OwnerQuery, Reference, Session
-from wizard403.textsafe import one_line, visible
+from wizard403.quoting import LANGUAGES, PLACEHOLDER_RE, fill, substitute
+from wizard403.textsafe import one_line
 
 if TYPE_CHECKING:
     from wizard403.content import Content
 
-LANGUAGES = ("text", "sql", "kql", "shell", "jq", "graphql", "logging", "insights", "json")
 WINDOW = dt.timedelta(minutes=5)
 QUERY_KEYS = ("id", "kinds", "source", "tool", "language", "text", "look_for", "fallback")
 NUMERIC = frozenset({"start_s", "end_s", "status"})  # our own numbers, written bare
@@ -44,39 +42,6 @@ class QueryTemplate:
     look_for: str
     fallback: bool
     fields: tuple[str, ...]  # the placeholders the text uses, in order
-
-
-# ---------------------------------------------------------------------------------------------------- quoting
-
-
-def _sql(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _kql(value: str) -> str:
-    # KQL strings know \\ \" \n \t; any other control character is shown as its picture (no real id has one).
-    value = visible(value.replace("\r", ""))
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-    return '"' + escaped.replace("\t", "\\t") + '"'
-
-
-def _json(value: str) -> str:
-    # JSON string syntax is also a valid string literal in jq, GraphQL, Cloud Logging and Logs Insights; ASCII-only
-    # output keeps every control or bidi character as an escape.
-    return json.dumps(value, ensure_ascii=True)
-
-
-QUOTERS = {
-    "text": lambda v: one_line(v),
-    "sql": _sql,
-    "kql": _kql,
-    "shell": shlex.quote,
-    "jq": _json,
-    "graphql": _json,
-    "logging": _json,
-    "insights": _json,
-    "json": _json,
-}
 
 
 # ---------------------------------------------------------------------------------------------------- loading
@@ -137,11 +102,8 @@ def _parse(src: str, data: dict) -> list[QueryTemplate]:
     return out
 
 
-_PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z0-9_:-]+)\s*\}\}")
-
-
 def _placeholders(src: str, key: str, text: str) -> tuple[str, ...]:
-    fields = tuple(m.group(1) for m in _PLACEHOLDER_RE.finditer(text))
+    fields = tuple(m.group(1) for m in PLACEHOLDER_RE.finditer(text))
     for field in fields:
         if field not in PLACEHOLDERS and not field.startswith("query:"):
             raise _fail(src, key, f"uses the unknown placeholder {{{{{field}}}}}")
@@ -224,27 +186,13 @@ PLACEHOLDERS = (
 
 
 def _fill(template: QueryTemplate, values: dict[str, Any], by_id: dict[str, QueryTemplate], depth: int = 0) -> str | None:
-    quote = QUOTERS[template.language]
-    filled: dict[str, str] = {}
+    """The template filled; a {{query:ID}} placeholder takes the other query's filled text (quoted as one value)."""
+    values = dict(values)
     for field in template.fields:
         if field.startswith("query:"):
             inner = by_id.get(field[6:])
-            text = _fill(inner, values, by_id, depth + 1) if inner is not None and depth < 3 else None
-            if text is None:
-                return None
-            filled[field] = quote(text)
-        elif field not in values:
-            return None
-        elif field in NUMERIC:
-            filled[field] = str(int(values[field]))
-        else:
-            filled[field] = quote(str(values[field]))
-    return _substitute(template.text, filled)
-
-
-def _substitute(text: str, filled: dict[str, str]) -> str:
-    """One pass over the template, so a filled value is never scanned for placeholders again."""
-    return _PLACEHOLDER_RE.sub(lambda m: filled[m.group(1)], text)
+            values[field] = _fill(inner, values, by_id, depth + 1) if inner is not None and depth < 3 else None
+    return fill(template.text, template.language, values, bare=NUMERIC)
 
 
 def _context(ref: Reference, session: Session) -> str:
@@ -283,10 +231,10 @@ def queries_for(ref: Reference, session: Session, templates: tuple[QueryTemplate
 
 def _tool(template: QueryTemplate, values: dict[str, Any]) -> str:
     """The tool's name, with any placeholder in it filled as plain one-line text (it is read, not run)."""
-    fields = [m.group(1) for m in _PLACEHOLDER_RE.finditer(template.tool)]
+    fields = [m.group(1) for m in PLACEHOLDER_RE.finditer(template.tool)]
     if not fields or not all(f in values for f in fields):
         return template.tool
-    return _substitute(template.tool, {f: one_line(str(values[f])) for f in fields})
+    return substitute(template.tool, {f: one_line(str(values[f])) for f in fields})
 
 
 def attach_queries(session: Session, content: Content) -> None:

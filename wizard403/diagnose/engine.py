@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from wizard403.content import Content, load_content
 from wizard403.owner_queries import attach_queries
+from wizard403.specific_fixes import attach_specific_fixes
 from wizard403.diagnose import verdict as _verdict
 from wizard403.diagnose.catalogue import catalogue_for
 from wizard403.diagnose.scoring import Assessment, Contribution, score_all
@@ -176,6 +177,7 @@ def diagnose(session: Session, content: Content | None = None) -> None:
     session.verdict.summary = _verdict.summary(
         session, content, ranked, who, producer_name, primary, close_call=close is not None
     )
+    attach_specific_fixes(session, content, primary, hits)
 
 
 def _unreachable(session: Session) -> Exchange | None:

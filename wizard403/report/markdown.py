@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from wizard403.report.owner import owner_section
+from wizard403.report.owner import command_lines, owner_section
 
 LAYER_WORDS = {
     "client": "your own device or browser",
@@ -178,6 +178,7 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
                 out.append(f"- {e}")
             for f in c.get("fixes", []):
                 out.append(f"- Fix: {f['text']} *(who: {WHO_WORDS.get(f['who'], f['who'])}; effort: {f['effort']})*")
+            out += command_lines(c, WHO_WORDS)
             out.append("")
 
     if refs:

@@ -8,7 +8,7 @@ from wizard403.textsafe import md_code, md_fence, md_text, one_line
 
 # The info string of each fenced block, so the reader's editor highlights it.
 FENCE_INFO = {"shell": "sh", "sql": "sql", "kql": "kql", "jq": "jq", "graphql": "graphql", "json": "json",
-              "logging": "text", "insights": "text", "text": "text"}
+              "yaml": "yaml", "logging": "text", "insights": "text", "text": "text"}
 
 
 def owner_section(tree: dict[str, Any]) -> list[str]:
@@ -30,4 +30,18 @@ def owner_section(tree: dict[str, Any]) -> list[str]:
             out.append("")
             out += md_fence(query["text"], FENCE_INFO.get(query.get("language", "text"), "text")).splitlines()
             out.append("")
+    return out
+
+
+PURPOSE_WORDS = {"verify": "To check", "grant": "To grant", "inspect": "To look"}
+
+
+def command_lines(cause: dict[str, Any], who_words: dict[str, str]) -> list[str]:
+    """Markdown lines: each command of a cause in a fenced block, with who runs it and what it shows."""
+    out: list[str] = []
+    for cmd in cause.get("commands", []):
+        who = who_words.get(cmd.get("who", ""), cmd.get("who", ""))
+        purpose = PURPOSE_WORDS.get(cmd.get("purpose", ""), "To run")
+        out += ["", f"{purpose}, {md_text(who)} runs ({md_text(cmd['tool'])}): {md_text(cmd['why'])}", ""]
+        out += md_fence(cmd["text"], FENCE_INFO.get(cmd.get("language", "shell"), "text")).splitlines()
     return out
