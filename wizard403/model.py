@@ -267,6 +267,18 @@ class Fix:
     who: str = "you"
 
 
+@dataclass(frozen=True)
+class Command:
+    """A command that verifies or makes the fix, filled from the denial (content/fixes/), for the person who runs it."""
+
+    tool: str
+    language: str
+    text: str
+    why: str
+    who: str = "admin"
+    purpose: str = "verify"  # verify | grant | inspect
+
+
 @dataclass
 class Cause:
     id: str
@@ -277,6 +289,17 @@ class Cause:
     evidence: list[str] = field(default_factory=list)
     fixes: list[Fix] = field(default_factory=list)
     explanation: str = ""
+    commands: list[Command] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OwnerQuery:
+    """A query the site owner pastes to find a reference in their logs (content/queries.toml, filled in)."""
+
+    tool: str
+    language: str
+    text: str
+    look_for: str = ""
 
 
 @dataclass
@@ -288,6 +311,7 @@ class Reference:
     source: str = ""
     at: _dt.datetime | None = None
     lookup: str = ""
+    queries: list[OwnerQuery] = field(default_factory=list)
 
 
 @dataclass

@@ -95,3 +95,11 @@ def md_fence(text: str, info: str = "") -> str:
     body = visible(text).rstrip("\n")
     fence = "`" * max(3, _longest_backtick_run(body) + 1)
     return f"{fence}{info}\n{body}\n{fence}"
+
+
+_MD_SPECIAL_RE = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&])")
+
+
+def md_text(text: str) -> str:
+    """Outside text as inert Markdown prose on one line: every character Markdown could act on is escaped."""
+    return _MD_SPECIAL_RE.sub(r"\\\1", one_line(text))

@@ -12,6 +12,8 @@ Reference ids are collected from every exchange, whichever check sent it.
 from __future__ import annotations
 
 from wizard403.content import Content, load_content
+from wizard403.owner_queries import attach_queries
+from wizard403.specific_fixes import attach_specific_fixes
 from wizard403.diagnose import verdict as _verdict
 from wizard403.diagnose.catalogue import catalogue_for
 from wizard403.diagnose.scoring import Assessment, Contribution, score_all
@@ -142,6 +144,7 @@ def diagnose(session: Session, content: Content | None = None) -> None:
     """Fill session.causes (ranked), session.verdict and session.references from everything the session holds."""
     content = content if content is not None else load_content()
     ranked, hits, primary = _run(session, content)
+    attach_queries(session, content)
     unreachable = _unreachable(session) if primary is None else None
     if unreachable is not None:
         # nothing answered: there is no refusal to explain, and ranking the priors would only mislead
@@ -174,6 +177,7 @@ def diagnose(session: Session, content: Content | None = None) -> None:
     session.verdict.summary = _verdict.summary(
         session, content, ranked, who, producer_name, primary, close_call=close is not None
     )
+    attach_specific_fixes(session, content, primary, hits)
 
 
 def _unreachable(session: Session) -> Exchange | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from wizard403.report.owner import command_lines, owner_section
+
 LAYER_WORDS = {
     "client": "your own device or browser",
     "network": "your network (a proxy or filter on your side)",
@@ -176,6 +178,7 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
                 out.append(f"- {e}")
             for f in c.get("fixes", []):
                 out.append(f"- Fix: {f['text']} *(who: {WHO_WORDS.get(f['who'], f['who'])}; effort: {f['effort']})*")
+            out += command_lines(c, WHO_WORDS)
             out.append("")
 
     if refs:
@@ -183,6 +186,7 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
         for r in refs:
             out.append(f"| {_cell(r['kind'])} | `{_cell(r['value'])}` | {_cell(r.get('lookup', ''))} |")
         out.append("")
+        out += owner_section(tree)
 
     changes = tree.get("changes", [])
     if changes:

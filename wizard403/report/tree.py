@@ -19,10 +19,12 @@ from wizard403.model import (
     Answer,
     Cause,
     Change,
+    Command,
     CheckResult,
     Exchange,
     Fix,
     Headers,
+    OwnerQuery,
     Reference,
     Session,
     Target,
@@ -93,6 +95,15 @@ def _exchange_out(ex: Exchange, secrets: set[str]) -> dict[str, Any]:
     return row
 
 
+def _command_out(cmd: Command) -> dict[str, str]:
+    return {"tool": cmd.tool, "language": cmd.language, "text": cmd.text, "why": cmd.why, "who": cmd.who,
+            "purpose": cmd.purpose}
+
+
+def _query_out(q: OwnerQuery) -> dict[str, str]:
+    return {"tool": q.tool, "language": q.language, "text": q.text, **({"look_for": q.look_for} if q.look_for else {})}
+
+
 def session_to_tree(session: Session, reproduction: str | None = None) -> dict[str, Any]:
     """The redacted tree of one session, ready for tomli_w or json (datetimes stay datetimes)."""
     secrets = session_secrets(session)
@@ -153,6 +164,7 @@ def session_to_tree(session: Session, reproduction: str | None = None) -> dict[s
                 **({"explanation": c.explanation} if c.explanation else {}),
                 "evidence": list(c.evidence),
                 "fixes": [{"text": f.text, "effort": f.effort, "who": f.who} for f in c.fixes],
+                **({"commands": [_command_out(cmd) for cmd in c.commands]} if c.commands else {}),
             }
             for c in session.causes
         ],
@@ -163,6 +175,7 @@ def session_to_tree(session: Session, reproduction: str | None = None) -> dict[s
                 **({"source": r.source} if r.source else {}),
                 **({"at": r.at} if r.at else {}),
                 **({"lookup": r.lookup} if r.lookup else {}),
+                **({"queries": [_query_out(q) for q in r.queries]} if r.queries else {}),
             }
             for r in session.references
         ],
@@ -271,6 +284,11 @@ def session_from_tree(data: Any, where: str = "session") -> Session:
                         for f in row.get("fixes", [])
                     ],
                     explanation=str(row.get("explanation", "")),
+                    commands=[
+                        Command(str(c.get("tool", "")), str(c.get("language", "shell")), str(c.get("text", "")),
+                                str(c.get("why", "")), str(c.get("who", "admin")), str(c.get("purpose", "verify")))
+                        for c in row.get("commands", []) if isinstance(c, dict)
+                    ],
                 )
             )
         for row in _list_of_tables(data, "references", where):
@@ -281,6 +299,11 @@ def session_from_tree(data: Any, where: str = "session") -> Session:
                     source=str(row.get("source", "")),
                     at=_time(row.get("at")),
                     lookup=str(row.get("lookup", "")),
+                    queries=[
+                        OwnerQuery(str(q.get("tool", "")), str(q.get("language", "text")), str(q.get("text", "")),
+                                   str(q.get("look_for", "")))
+                        for q in row.get("queries", []) if isinstance(q, dict)
+                    ],
                 )
             )
         for row in _list_of_tables(data, "exchanges", where):
