@@ -95,3 +95,14 @@ def md_fence(text: str, info: str = "") -> str:
     body = visible(text).rstrip("\n")
     fence = "`" * max(3, _longest_backtick_run(body) + 1)
     return f"{fence}{info}\n{body}\n{fence}"
+
+
+_MD_INLINE_RE = re.compile(r"([\\`*_\[\]<>|&~])")
+_MD_LINE_START_RE = re.compile(r"^(\s*)([#+=>-]|\d+(?=[.)]))")
+
+
+def md_text(text: str) -> str:
+    """Outside text as inert Markdown prose on one line: emphasis, code, links, HTML, entities and table pipes are
+    escaped, and so is anything that would start a heading, a list or a quote."""
+    inline = _MD_INLINE_RE.sub(r"\\\1", one_line(text))
+    return _MD_LINE_START_RE.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit() else "\\" + m.group(2)), inline)
