@@ -18,7 +18,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # the model (and dataclasses) load only when a command needs them, so --help stays fast
     from wizard403.model import ProbeOptions, Session, Target
 
-COMMANDS = ("demo", "lab", "check", "report", "sanitize")
+COMMANDS = ("demo", "lab", "check", "report", "sanitize", "compare")
 EPILOG = """commands:
   wizard403 [URL] [request options]     open the wizard (on URL, or on a start screen)
   wizard403 demo [SCENARIO]             start the built-in 403 lab on loopback and open the wizard on it
@@ -26,6 +26,7 @@ EPILOG = """commands:
   wizard403 check [URL] [options]       run every automated check headless; print or write the report
   wizard403 report SESSION.toml         render a saved session or report again
   wizard403 sanitize IN.har OUT.har     write a shareable copy of a HAR with every secret redacted
+  wizard403 compare WORKING REFUSED     rank what differs between a request that works and one that is refused
 
 exit codes of check: 0 access granted (not reproduced), 3 access refused and diagnosed,
 4 target unreachable (DNS, connect, TLS, timeout), 2 bad input or usage, 1 internal error.
@@ -59,6 +60,7 @@ def _request_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--response", metavar="FILE", help="analyse a raw HTTP response (status line, headers, body)")
     g.add_argument("--status", type=int, metavar="CODE", help="with --response: the status, when the file holds only a body")
     g.add_argument("--log", metavar="FILE", help="scan a local nginx or Apache log for the lines that explain this request")
+    g.add_argument("--working", metavar="FILE", help="a request that works (HAR or curl command file): its differences feed the diagnosis")
     g.add_argument("--live", action="store_true", help="also probe live when the evidence came from a file")
     g.add_argument("--replay-unsafe", action="store_true", help="allow replaying POST, PUT, PATCH and DELETE")
     g.add_argument("--budget", type=int, default=12, metavar="N", help="most requests to send to the target per run (default 12)")
@@ -126,6 +128,14 @@ def _sanitize_parser() -> argparse.ArgumentParser:
     return san
 
 
+def _compare_parser() -> argparse.ArgumentParser:
+    from wizard403.compare.cli import DESCRIPTION, add_arguments
+
+    cmp = Parser(prog="wizard403 compare", description=DESCRIPTION, **COMMON)
+    add_arguments(cmp)
+    return cmp
+
+
 # One parser per command ('' is the wizard itself), built only when that command runs.
 PARSERS = {
     "": _wizard_parser,
@@ -134,6 +144,7 @@ PARSERS = {
     "check": _check_parser,
     "report": _report_parser,
     "sanitize": _sanitize_parser,
+    "compare": _compare_parser,
 }
 
 
@@ -283,6 +294,11 @@ def build_session(args: argparse.Namespace, need_target: bool = True) -> tuple[S
     elif args.url and not args.response:
         session.target.url = validate_url(args.url)
     _apply_request_options(session.target, args)
+    if getattr(args, "working", None):
+        from wizard403.compare.sides import Side, load_side
+
+        refused = Side("refused", session.target, "the refused request")
+        session.target.working = load_side(args.working, "working", refused=refused)
     if live and session.target.url:
         validate_url(session.target.url)
     if live and session.target.method not in ("GET", "HEAD", "OPTIONS") and not options.replay_unsafe:
@@ -402,7 +418,14 @@ def cmd_wizard(args: argparse.Namespace) -> int:
     return run_wizard(session=session or resume, options=options, content=content, live=live, expert=args.expert)
 
 
-HANDLERS = {"demo": cmd_demo, "lab": cmd_lab, "check": cmd_check, "report": cmd_report, "sanitize": cmd_sanitize}
+def cmd_compare(args: argparse.Namespace) -> int:
+    from wizard403.compare.cli import run
+
+    return run(args)
+
+
+HANDLERS = {"demo": cmd_demo, "lab": cmd_lab, "check": cmd_check, "report": cmd_report, "sanitize": cmd_sanitize,
+            "compare": cmd_compare}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

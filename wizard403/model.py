@@ -135,6 +135,8 @@ class Target:
     # What a recording shows around this request, by kind ("sign-in", "cookies", "earlier-success"): plain
     # sentences that the `recorded-context` check weighs.
     related: dict[str, list[str]] = field(default_factory=dict)
+    # A request that works (`--working FILE`), as a compare.Side: in memory only, never written out.
+    working: Any = None
 
     def __post_init__(self) -> None:
         self.method = self.method.upper()

@@ -56,7 +56,7 @@ class BudgetSpent(Exception):
 
 
 # The checks allowed to repeat an unsafe method when the user passed --replay-unsafe (each repeat may change data).
-UNSAFE_REPLAY_CHECKS = frozenset({"baseline", "anonymous-retry", "alt-route"})
+UNSAFE_REPLAY_CHECKS = frozenset({"baseline", "anonymous-retry", "alt-route", "compare"})
 
 
 class UnsafeMethod(Exception):

@@ -30,6 +30,7 @@ CHECK_MODULES = (
     "wizard403.checks.altroute",
     "wizard403.checks.clean",
     "wizard403.checks.context",
+    "wizard403.checks.comparison",
     "wizard403.checks.references",
     "wizard403.checks.logscan",
 )

@@ -208,6 +208,26 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         expected_cause="file-permissions",
     ),
+    Scenario(
+        id="api-version",
+        path="/api/v2/orders",
+        title="API refuses clients that send no version header",
+        description=(
+            "The orders API answers 403 with a problem document unless the request says X-Api-Version: 2. "
+            "A colleague's client sends the header and works; compare the two requests to find it."
+        ),
+        expected_cause="app-rule",
+    ),
+    Scenario(
+        id="browser-only",
+        path="/catalog/feed",
+        title="Bot policy that admits web browsers only",
+        description=(
+            "The catalogue refuses any client whose User-Agent is not a web browser's: curl and scripts get 403. "
+            "The same address works in a browser; the User-Agent is the difference."
+        ),
+        expected_cause="bot-challenge",
+    ),
 )
 
 
