@@ -18,7 +18,9 @@ from __future__ import annotations
 import base64
 import functools
 import html
+import itertools
 import json
+import os
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
 # Values too common to hunt for across a whole text (a cookie "lang=true" is not a secret worth garbling pages for).
 TRIVIAL = frozenset({"true", "false", "null", "none", "undefined", "yes", "no", "on", "off", "default", "en-us", "bearer", "basic"})
+_PREFIX = 8  # the regex finds the first characters of a form; the whole form is then compared
 _FAN = 8  # above this many branches, a trie node dispatches by character class first (fewer tries per position)
 
 
@@ -57,37 +60,29 @@ def encodings(secret: str) -> set[str]:
 
 def _trie_pattern(words: Iterable[str]) -> str:
     """One regex matching any of `words`, longest first, shaped as a trie (shared prefixes tried once)."""
-    trie: dict[str, dict] = {}
-    for word in words:
-        node = trie
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}
+    return _trie(sorted(set(words)))
 
-    def branches(node: dict, keys: list[str]) -> str:
-        if len(keys) > _FAN:
-            half = len(keys) // 2
-            left, right = keys[:half], keys[half:]
-            charset = "[" + "".join(re.escape(k) for k in left) + "]"
-            return f"(?:(?={charset}){branches(node, left)}|{branches(node, right)})"
-        alts = [re.escape(k) + build(node[k]) for k in keys]
-        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 
-    def build(node: dict) -> str:
-        out = []
-        while True:
-            keys = sorted(k for k in node if k)
-            end = "" in node
-            if len(keys) == 1 and not end:
-                out.append(re.escape(keys[0]))
-                node = node[keys[0]]
-                continue
-            if keys:
-                body = branches(node, keys)
-                out.append(f"(?:{body})?" if end else body)
-            return "".join(out)
+def _trie(words: list[str]) -> str:
+    # `words` is sorted and distinct; the common prefix of the first and last is common to all.
+    if len(words) == 1:
+        return re.escape(words[0])
+    prefix = os.path.commonprefix([words[0], words[-1]])
+    if prefix:
+        return re.escape(prefix) + _trie([w[len(prefix):] for w in words])
+    optional = words[0] == ""
+    groups = [(ch, [w[1:] for w in grp]) for ch, grp in itertools.groupby(words[1:] if optional else words, key=lambda w: w[0])]
+    body = _branches(groups)
+    return f"(?:{body})?" if optional else body
 
-    return build(trie)
+
+def _branches(groups: list[tuple[str, list[str]]]) -> str:
+    if len(groups) > _FAN:  # dispatch by character class first: fewer alternatives tried at each position
+        half = len(groups) // 2
+        charset = "[" + "".join(re.escape(ch) for ch, _ in groups[:half]) + "]"
+        return f"(?:(?={charset}){_branches(groups[:half])}|{_branches(groups[half:])})"
+    alts = [re.escape(ch) + _trie(rest) for ch, rest in groups]
+    return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 
 
 class Scrubber:
@@ -97,7 +92,7 @@ class Scrubber:
         self.secrets: set[str] = set()
         self._forms: dict[str, str] = {}  # every form of every secret -> the secret's fingerprint
         self._regex: re.Pattern | None = None
-        self._bytes_regex: re.Pattern | None = None
+        self._buckets: dict[str, list[str]] = {}
         self.update(secrets)
 
     # -- registering
@@ -119,7 +114,7 @@ class Scrubber:
         for form in encodings(value):
             # A form already owned by a longer secret keeps that owner's fingerprint.
             self._forms.setdefault(form, fp)
-        self._regex = self._bytes_regex = None
+        self._regex = None
 
     def update(self, values: Iterable[str]) -> None:
         for value in values:
@@ -152,16 +147,43 @@ class Scrubber:
     # -- replacing
 
     def _compiled(self) -> re.Pattern | None:
+        # One small regex over the forms' first characters finds candidates; each is confirmed by comparing whole
+        # forms (longest first). Compiling prefixes instead of whole forms keeps a HAR with thousands cheap.
         if self._regex is None and self._forms:
-            self._regex = re.compile(_trie_pattern(self._forms))
+            buckets: dict[str, list[str]] = {}
+            for form in self._forms:
+                buckets.setdefault(form[:_PREFIX], []).append(form)
+            for forms in buckets.values():
+                forms.sort(key=len, reverse=True)
+            self._buckets = buckets
+            self._regex = re.compile(_trie_pattern(buckets))
         return self._regex
+
+    def _at(self, text: str, i: int) -> str | None:
+        for k in range(_PREFIX, redact.MIN_SECRET_LEN - 1, -1):
+            for form in self._buckets.get(text[i : i + k], ()):
+                if text.startswith(form, i):
+                    return form
+        return None
 
     def known(self, text: str) -> str:
         """`text` with every registered secret (in every form) replaced, and nothing else."""
         regex = self._compiled() if text and len(text) >= redact.MIN_SECRET_LEN else None
-        if regex is None:
+        match = regex.search(text) if regex is not None else None
+        if match is None:
             return text
-        return regex.sub(lambda m: self._forms[m.group(0)], text)
+        out: list[str] = []
+        last = 0
+        while match is not None:
+            i = match.start()
+            form = self._at(text, i)
+            if form is None:
+                pos = i + 1
+            else:
+                out += [text[last:i], self._forms[form]]
+                last = pos = i + len(form)
+            match = regex.search(text, pos)
+        return "".join(out) + text[last:] if out else text
 
     def scrub(self, text: str) -> str:
         """`text` with every registered secret and every secret-shaped value replaced by its fingerprint."""
@@ -170,14 +192,12 @@ class Scrubber:
         return redact.apply_rules(self.known(text))
 
     def scrub_bytes(self, data: bytes) -> bytes:
-        """Binary data with registered secrets replaced (byte for byte; no text rules)."""
+        """Binary data with registered (ASCII-spelled) secrets replaced byte for byte; no text rules."""
         if not data or not self._forms:
             return data
-        if self._bytes_regex is None:
-            table = {f.encode("utf-8", "surrogateescape"): fp.encode() for f, fp in self._forms.items()}
-            self._bytes_table = table
-            self._bytes_regex = re.compile(b"|".join(re.escape(k) for k in sorted(table, key=len, reverse=True)))
-        return self._bytes_regex.sub(lambda m: self._bytes_table[m.group(0)], data)
+        view = data.decode("latin-1")  # one character per byte: positions and untouched bytes survive the trip
+        clean = self.known(view)
+        return data if clean is view else clean.encode("latin-1", "replace")
 
     def shown(self, text: str) -> str:
         """What a terminal may display: scrubbed, then every control character made visible."""
