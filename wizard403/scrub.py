@@ -283,10 +283,30 @@ def _headers_secrets(headers: Headers) -> set[str]:
     return redact.secrets_of_headers(headers)
 
 
+_RUN_SECRETS: set[str] = set()
+PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
+def remember(values: Iterable[str]) -> None:
+    """Secrets this run holds outside the session (proxy credentials and tokens from the command line): every
+    session Scrubber of the run knows them too. Never written anywhere."""
+    _RUN_SECRETS.update(v for v in values if isinstance(v, str) and len(v) >= redact.MIN_SECRET_LEN)
+
+
+def run_secrets() -> set[str]:
+    """The remembered secrets, and the credentials of the proxies named in the environment."""
+    found = set(_RUN_SECRETS)
+    for name in PROXY_ENV:
+        value = os.environ.get(name)
+        if value and "@" in value:
+            found |= redact.secrets_of_url(value if "://" in value else f"http://{value}")
+    return found
+
+
 def session_secrets(session: Session, extra: Iterable[str] = ()) -> set[str]:
     """Every secret value the session knows, whole and in parts, for scrubbing free text."""
     target = session.target
-    found = set(extra)
+    found = set(extra) | run_secrets()
     found |= _headers_secrets(target.headers)
     found |= redact.secrets_of_url(target.url)
     if target.body:

@@ -12,6 +12,7 @@ import zlib
 from http import HTTPStatus
 
 from wizard403.errors import InputError
+from wizard403.redact import redact_input
 from wizard403.model import Exchange, Headers
 
 RAW_BODY_CAP = 1024 * 1024
@@ -32,7 +33,7 @@ def parse_raw_response(
     raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else bytes(data)
     if status is not None:
         if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-            raise InputError(f"the status code must be a number from 100 to 599, not “{status}”.")
+            raise InputError(f"the status code must be a number from 100 to 599, not “{redact_input(str(status))[:40]}”.")
     raw = raw.removeprefix(b"\xef\xbb\xbf")
     if not raw.strip():
         raise InputError("the response is empty.")
