@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from wizard403.lab import app, producers
+from wizard403.lab import app, echo, producers
 from wizard403.lab.exchange import LabRequest, LabResponse, LabState
 from wizard403.lab.pages import app_page, json_body
 
@@ -56,6 +56,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/shop/", app.not_found, prefix=True, guard=producers.cloudflare_challenge),
     Route("/lab-bucket/", producers.s3_object, prefix=True, style="s3"),
     Route("/prod/", producers.api_gateway, prefix=True, methods=ALL_METHODS, style="json"),
+    *(Route(path, handler, methods=ALL_METHODS, style="json") for path, handler in echo.HANDLERS.items()),
 )
 
 
