@@ -14,6 +14,7 @@ import base64
 import binascii
 import html
 import json
+import re
 from urllib.parse import parse_qsl, quote
 
 from wizard403.lab.exchange import LabRequest, LabResponse, LabState, random_hex
@@ -92,7 +93,7 @@ def forms_of(value: str) -> dict[str, str]:
     return {
         "as-is": value,
         "percent": quote(value, safe=""),
-        "percent-lower": quote(value, safe="").lower() if "%" in quote(value, safe="") else quote(value, safe=""),
+        "percent-lower": re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quote(value, safe="")),
         "base64": base64.b64encode(raw).decode("ascii"),
         "repr": repr(value),
         "bytes-repr": repr(raw),

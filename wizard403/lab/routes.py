@@ -56,7 +56,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/shop/", app.not_found, prefix=True, guard=producers.cloudflare_challenge),
     Route("/lab-bucket/", producers.s3_object, prefix=True, style="s3"),
     Route("/prod/", producers.api_gateway, prefix=True, methods=ALL_METHODS, style="json"),
-    *(Route(path, handler, methods=ALL_METHODS, style="json") for path, handler in echo.HANDLERS.items()),
+    *(Route(path, handler, methods=ALL_METHODS, prefix=True, style="json") for path, handler in echo.HANDLERS.items()),
 )
 
 
