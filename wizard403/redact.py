@@ -103,6 +103,7 @@ def use_secret_names(overlay: str | os.PathLike | None) -> SecretNames:
     global _names
     _names = load_secret_names(overlay)
     _name_is.cache_clear()
+    _name_is_not.cache_clear()
     _rules.cache_clear()
     return _names
 
@@ -133,7 +134,17 @@ def is_url_header(name: str) -> bool:
 
 def is_secret_param(name: str) -> bool:
     """A query-string (or form) parameter whose value is a secret."""
-    return _name_is("query", unquote(name)) or _name_is("fields", unquote(name))
+    name = unquote(name)
+    if _name_is_not(name):
+        return False
+    return _name_is("query", name) or _name_is("fields", name)
+
+
+@functools.lru_cache(maxsize=8192)
+def _name_is_not(name: str) -> bool:
+    key = secret_name_key(name)
+    names = secret_names()
+    return key in names.get("query.not") or key in names.get("fields.not")
 
 
 def is_secret_field(name: str) -> bool:
