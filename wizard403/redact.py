@@ -105,6 +105,7 @@ def use_secret_names(overlay: str | os.PathLike | None) -> SecretNames:
     _name_is.cache_clear()
     _name_is_not.cache_clear()
     _rules.cache_clear()
+    _paths_re.cache_clear()
     return _names
 
 
@@ -180,6 +181,8 @@ TOKEN_PATTERNS = (
     re.compile(r"\bpypi-[A-Za-z0-9_-]{50,}"),
 )
 _TOKEN_HINTS = ("_", "xox", "AKIA", "ASIA", "sk-", "AIza", "pypi-")
+# All shapes in one pass (a text is scanned once, not once per shape).
+TOKENS_RE = re.compile("|".join(f"(?:{p.pattern})" for p in TOKEN_PATTERNS))
 # A scheme word followed by something token-shaped (8+ characters with a digit), not by an ordinary word.
 BEARER_RE = re.compile(r"(?i)\b(bearer|basic|token|digest)\s+((?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,})")
 # `password=…`, `token: …` in free text; unquoted, the value must look like a secret (a digit in it, or 16+
@@ -210,6 +213,36 @@ def _rules() -> tuple[re.Pattern, ...]:
     return tuple(p.regex for p in secret_names().paths)
 
 
+@functools.lru_cache(maxsize=1)
+def _paths_re() -> re.Pattern | None:
+    """Every path pattern in one regex (one scan per text); each pattern's `secret` group renamed secret_N."""
+    parts = []
+    for i, regex in enumerate(_rules()):
+        text = regex.pattern.replace("(?P<secret>", f"(?P<secret_{i}>")
+        flags = "i" if regex.flags & re.IGNORECASE else ""
+        if text.startswith("(?i)"):
+            text, flags = text[4:], "i"
+        parts.append(f"(?{flags}:{text})" if flags else f"(?:{text})")
+    return re.compile("|".join(parts)) if parts else None
+
+
+def _sub_paths(text: str) -> str:
+    combined = _paths_re()
+    if combined is None:
+        return text
+    out, last = [], 0
+    for m in combined.finditer(text):
+        name = next((k for k, v in m.groupdict().items() if v), None)
+        if name is None:
+            continue
+        start, end = m.span(name)
+        if FINGERPRINT_RE.match(text, start):
+            continue
+        out += [text[last:start], fingerprint(m.group(name))]
+        last = end
+    return "".join(out) + text[last:] if out else text
+
+
 def _value_fp(raw: str, decode=None) -> str:
     if not raw or FINGERPRINT_RE.fullmatch(raw) or raw.startswith("[redacted"):
         return raw
@@ -232,10 +265,8 @@ def apply_rules(text: str) -> str:
     if "eyJ" in text:
         text = JWT_RE.sub(lambda m: f"{m.group(1)}.{fingerprint(m.group(0))}", text)
     if any(h in text for h in _TOKEN_HINTS):
-        for pattern in TOKEN_PATTERNS:
-            text = pattern.sub(lambda m: fingerprint(m.group(0)), text)
-    for pattern in _rules():
-        text = _sub_group(pattern, text, "secret")
+        text = TOKENS_RE.sub(lambda m: fingerprint(m.group(0)), text)
+    text = _sub_paths(text)
     if "://" in text and "@" in text:
         text = _USERINFO_RE.sub(lambda m: m.group(1) + _redact_userinfo(m.group(2)) + "@", text)
     if " " in text or "\t" in text:
@@ -275,17 +306,6 @@ def apply_rules(text: str) -> str:
             text,
         )
     return text
-
-
-def _sub_group(pattern: re.Pattern, text: str, group: str) -> str:
-    out, last = [], 0
-    for m in pattern.finditer(text):
-        start, end = m.span(group)
-        if start < 0 or FINGERPRINT_RE.match(text, start):
-            continue
-        out += [text[last:start], fingerprint(m.group(group))]
-        last = end
-    return "".join(out) + text[last:] if out else text
 
 
 # ---------------------------------------------------------------- structure: headers, URLs, forms, bodies
