@@ -422,6 +422,9 @@ def cmd_wizard(args: argparse.Namespace) -> int:
     return run_wizard(session=session or resume, options=options, content=content, live=live, expert=args.expert)
 
 
+_SECRET_FLAGS = frozenset({"-H", "--header", "--token", "--token-env", "-b", "--cookie", "--proxy", "--alt-proxy", "--from-curl", "--whoami"})
+
+
 def _argv_scrubber(argv: list[str]):
     """The last line of defence for error sentences: every secret the command line holds, registered (also the
     words of a --from-curl command, read with curl's own option names)."""
@@ -465,9 +468,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     rest = argv[1:] if command else argv
     try:
         args = PARSERS[command]().parse_args(rest)
-        from wizard403.scrub import remember
+        if any(w.split("=", 1)[0] in _SECRET_FLAGS or "@" in w or "?" in w for w in argv):
+            from wizard403.scrub import remember
 
-        remember(_argv_scrubber(argv).secrets)  # proxies and tokens of the command line: every output knows them
+            remember(_argv_scrubber(argv).secrets)  # proxies and tokens of the command line: every output knows them
         handler = HANDLERS.get(command, cmd_wizard)
         return handler(args)
     except WizardError as err:

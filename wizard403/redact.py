@@ -20,8 +20,6 @@ import os
 import re
 import secrets as _random
 from collections.abc import Iterable, Iterator
-from email.parser import BytesParser
-from email.policy import HTTP
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 from wizard403.content import SecretNames, load_secret_names, secret_name_key
@@ -605,6 +603,9 @@ def secrets_of_multipart(body: bytes, content_type: str) -> set[str]:
     """Values of secret-named parts of a multipart/form-data body."""
     if "boundary=" not in content_type.lower():
         return set()
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
     try:
         message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n" + body)
     except Exception:  # noqa: BLE001 - a malformed body has no parts to read

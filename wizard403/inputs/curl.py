@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 from wizard403.errors import InputError
 from wizard403.inputs.shell import split_command
 from wizard403.model import Headers, Target
+from wizard403.scrub import remember
 from wizard403.redact import redact_input, redact_text, redact_url, secrets_of_body, secrets_of_headers, secrets_of_url
 
 MULTIPART_BOUNDARY = "------------------------wizard403form"
@@ -390,8 +391,11 @@ def _build(p: _Parsed) -> CurlImport:
         secrets |= secrets_of_body(body.decode("utf-8", "replace"))
     if p.user:
         secrets |= {p.user, p.user.partition(":")[2]}
+    if proxy:
+        secrets |= secrets_of_url(proxy if "://" in proxy else f"http://{proxy}")
     secrets = {s for s in secrets if not _SHELL_VARIABLE_RE.fullmatch(s)}  # "$TOKEN" is a name, not a secret
     warnings = [redact_text(w, secrets) for w in warnings]
+    remember(secrets)  # the proxy's credentials live in the options, not the session: every output knows them
 
     ua = headers.get("user-agent")
     target = Target(
