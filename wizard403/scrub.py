@@ -225,12 +225,19 @@ class Scrubber:
 
     # -- building
 
+    def copy(self) -> Scrubber:
+        """An independent registry with the same secrets (the compiled regex is shared until one adds more)."""
+        twin = Scrubber()
+        twin.secrets = set(self.secrets)
+        twin._forms = dict(self._forms)
+        twin._regex, twin._buckets = self._regex, self._buckets
+        return twin
+
     @classmethod
     def for_session(cls, session: Session | None, extra: Iterable[str] = ()) -> Scrubber:
-        scrubber = cls(extra)
-        if session is not None:
-            scrubber.update(session_secrets(session))
-        return scrubber
+        """The session's registry (compiled once per set of secrets: screens call this for every string)."""
+        secrets = frozenset(extra) | frozenset(session_secrets(session) if session is not None else run_secrets())
+        return scrubber_for(secrets).copy()
 
     @classmethod
     def for_har(cls, entries: Iterable[Any]) -> Scrubber:
@@ -303,10 +310,30 @@ def run_secrets() -> set[str]:
     return found
 
 
+_SESSION_CACHE: dict[int, tuple[tuple, frozenset[str]]] = {}
+
+
+def _session_key(session: Session) -> tuple:
+    """What the secrets of a session depend on, cheaply: it changes whenever a request or an exchange is added."""
+    t = session.target
+    return (t.url, tuple(t.headers), len(t.body or b""), len(session.exchanges), id(session.exchanges[-1]) if session.exchanges else 0, len(_RUN_SECRETS))
+
+
 def session_secrets(session: Session, extra: Iterable[str] = ()) -> set[str]:
     """Every secret value the session knows, whole and in parts, for scrubbing free text."""
+    key = _session_key(session)
+    cached = _SESSION_CACHE.get(id(session))
+    if cached is None or cached[0] != key:
+        if len(_SESSION_CACHE) > 32:
+            _SESSION_CACHE.clear()
+        cached = (key, frozenset(_collect_session_secrets(session)))
+        _SESSION_CACHE[id(session)] = cached
+    return set(cached[1]) | set(extra) | run_secrets()
+
+
+def _collect_session_secrets(session: Session) -> set[str]:
     target = session.target
-    found = set(extra) | run_secrets()
+    found: set[str] = set()
     found |= _headers_secrets(target.headers)
     found |= redact.secrets_of_url(target.url)
     if target.body:
@@ -326,4 +353,5 @@ def session_secrets(session: Session, extra: Iterable[str] = ()) -> set[str]:
 
 def shown(text: str, session: Session | None = None) -> str:
     """One call for a screen or stderr line: the session's secrets scrubbed, controls made visible."""
-    return Scrubber.for_session(session).shown(text)
+    secrets = frozenset(session_secrets(session)) if session is not None else frozenset(run_secrets())
+    return scrubber_for(secrets).shown(text)
