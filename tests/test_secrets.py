@@ -91,3 +91,25 @@ def test_every_written_file_is_private_and_never_written_through_a_symlink(tmp_p
     assert 'schema = "wizard403/1"' in out.read_text()
     tree = __import__("tomllib").loads(out.read_text())
     assert tree["fingerprints"]["key"] == "user" and re.fullmatch(r"[0-9a-f]{8}", tree["fingerprints"]["key_id"])
+
+
+def test_an_organisation_overlay_adds_secret_names_to_check_and_sanitize(tmp_path):
+    overlay = tmp_path / "acme"
+    overlay.mkdir()
+    (overlay / "secrets.toml").write_text('[headers]\nexact = ["X-Acme-Badge"]\n[query]\nexact = ["acme_sso"]\n')
+    response = tmp_path / "r.txt"
+    response.write_text("HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n\r\nbadge badgeCANARY77 refused\r\n")
+    args = ["check", "https://h.example/x?acme_sso=ssoCANARY88", "--response", str(response), "-H", "X-Acme-Badge: badgeCANARY77", "--format", "json"]
+    plain = _run(args, dict(os.environ))
+    assert "badgeCANARY77" in plain.stdout, "without the overlay the name is not known (the test can fail)"
+    proc = _run([*args, "--content", str(overlay)], dict(os.environ))
+    assert proc.returncode == 3, proc.stderr
+    assert "badgeCANARY77" not in proc.stdout + proc.stderr and "ssoCANARY88" not in proc.stdout + proc.stderr
+    har = tmp_path / "in.har"
+    entry = {"request": {"method": "GET", "url": "https://h.example/?acme_sso=ssoCANARY88", "headers": [{"name": "X-Acme-Badge", "value": "badgeCANARY77"}]},
+             "response": {"status": 403, "headers": [], "content": {"text": "badgeCANARY77", "mimeType": "text/plain"}}}
+    har.write_text(json.dumps({"log": {"version": "1.2", "entries": [entry]}}))
+    proc = _run(["sanitize", str(har), str(tmp_path / "out.har"), "--content", str(overlay)], dict(os.environ))
+    assert proc.returncode == 0, proc.stderr
+    clean = (tmp_path / "out.har").read_text()
+    assert "badgeCANARY77" not in clean and "ssoCANARY88" not in clean
