@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 from wizard403.content import SecretNames, load_secret_names, secret_name_key
 
 # The placeholder: the word stays "sha256" (outside scripts match it); the digest is an HMAC-SHA256.
-FINGERPRINT_RE = re.compile(r"\[redacted (?:sha256|hmac):[0-9a-f]{8}\]")
+FINGERPRINT_RE = re.compile(r"\[redacted sha256:[0-9a-f]{8}\]")
 FINGERPRINT_KEY_ENV = "WIZARD403_FINGERPRINT_KEY"
 KEY_FILE = "fingerprint.key"
 MIN_SECRET_LEN = 4
@@ -411,10 +411,9 @@ def _redact_url(url: str, depth: int) -> str:
     fragment = parts.fragment
     if fragment and "=" in fragment:  # OAuth implicit flow: #access_token=…
         fragment = _redact_query(fragment, depth)
-    out = urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
-    if "://" not in url and "://" in out:
-        out = url if out.replace("//", "", 1) == url else out
-    return apply_rules(out)
+    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
+        return apply_rules(url)  # nothing structural to hide: the URL stays exactly as written
+    return apply_rules(urlunsplit((parts.scheme, netloc, parts.path, query, fragment)))
 
 
 def _redact_broken_url(url: str) -> str:
