@@ -79,3 +79,58 @@ def test_a_secret_of_any_alphabet_is_in_no_report(secret):
         out = render(session, fmt)
         leaked = [form for form in forms(secret) if len(form) >= 6 and form in out]
         assert not leaked, f"{fmt}: {leaked[0]!r} of {secret!r}"
+
+
+def har_with(secret: str, header_ok: bool, cookie_ok: bool) -> dict:
+    headers = [{"name": "X-Functions-Key", "value": secret}] if header_ok else []
+    if cookie_ok:
+        headers.append({"name": "Cookie", "value": f"sid={secret}"})
+    echo = f"<p>{html.escape(secret)}</p><pre>{json.dumps(secret)}</pre><i>{quote(secret, safe='')}</i>"
+    return {
+        "log": {
+            "version": "1.2",
+            "creator": {"name": "property", "version": "1"},
+            "entries": [
+                {
+                    "startedDateTime": "2026-12-03T07:00:00Z",
+                    "time": 1,
+                    "comment": f"seen {secret}",
+                    "request": {
+                        "method": "POST",
+                        "url": f"https://api.example/p?sig={quote(secret, safe='')}&page=2",
+                        "httpVersion": "HTTP/1.1",
+                        "headers": headers,
+                        "queryString": [{"name": "sig", "value": secret}],
+                        "cookies": [{"name": "sid", "value": secret}] if cookie_ok else [],
+                        "postData": {"mimeType": "application/json", "text": json.dumps({"a": {"passphrase": secret}})},
+                    },
+                    "response": {
+                        "status": 403,
+                        "statusText": "Forbidden",
+                        "headers": [{"name": "Content-Type", "value": "text/html"}],
+                        "content": {"size": len(echo), "mimeType": "text/html", "text": echo},
+                    },
+                }
+            ],
+        }
+    }
+
+
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(secret=SECRETS)
+def test_a_secret_of_any_alphabet_is_not_in_a_sanitized_har(secret, tmp_path):
+    from wizard403.inputs.sanitize import sanitize_har
+
+    assume(secret == secret.strip() and secret.lower() not in ("bearer", "basic"))
+    header_ok = not any(c in secret for c in "\r\n\x00") and secret.isprintable()
+    cookie_ok = header_ok and not any(c in secret for c in ';, "=')
+    src, dst = tmp_path / "in.har", tmp_path / "out.har"
+    src.write_text(json.dumps(har_with("placeholder-value", header_ok, cookie_ok)))
+    sanitize_har(src, dst)
+    baseline = dst.read_text()
+    assume(not any(form in baseline for form in forms(secret)))
+    src.write_text(json.dumps(har_with(secret, header_ok, cookie_ok)))
+    sanitize_har(src, dst)
+    out = dst.read_text()
+    leaked = [form for form in forms(secret) if len(form) >= 6 and form in out]
+    assert not leaked, f"{leaked[0]!r} of {secret!r}"
