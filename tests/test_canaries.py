@@ -72,6 +72,8 @@ C = {
     "har-response-token": "harrtCANARY47",
     "raw-setcookie": "rawscCANARY51",
     "raw-token": "rawtokCANARY52",
+    "verbose-token": "vtokCANARY61",
+    "verbose-cookie": "vckCANARY62",
 }
 HEADER_CANARIES = [
     "x-functions-key", "x-auth-key", "dd-application-key", "x-master-key", "x-access-key", "x-auth",
@@ -324,7 +326,20 @@ def test_raw_response_and_log_lines_keep_no_canary(lab, tmp_path):
         assert proc.returncode in (0, 3), proc.stderr
         outputs[f"response {fmt}"] = proc.stdout + proc.stderr
     assert "log-scan" in outputs["response json"]
-    assert_clean(outputs, {k: C[k] for k in ("raw-setcookie", "raw-token", "log-sig", "log-amz")})
+    # `curl -v` output: the request's own headers are not analysed, yet the page quotes them back
+    verbose = tmp_path / "verbose.txt"
+    verbose.write_text(
+        "* Connected to api.example (127.0.0.1) port 80\n> GET /v1/items HTTP/1.1\n> Host: api.example\n"
+        f"> Authorization: Bearer {C['verbose-token']}\n> Cookie: sid={C['verbose-cookie']}\n>\n"
+        "< HTTP/1.1 403 Forbidden\n< Content-Type: text/plain\n<\n"
+        f"denied for {C['verbose-token']} with session {C['verbose-cookie']}\n"
+    )
+    for fmt in ("md", "json"):
+        proc = run(["check", "--response", str(verbose), "--format", fmt], dict(os.environ), tmp_path)
+        assert proc.returncode in (0, 3), proc.stderr
+        outputs[f"verbose {fmt}"] = proc.stdout + proc.stderr
+    assert "api.example/v1/items" in outputs["verbose json"]
+    assert_clean(outputs, {k: C[k] for k in ("raw-setcookie", "raw-token", "log-sig", "log-amz", "verbose-token", "verbose-cookie")})
 
 
 async def test_wizard_summary_and_export_screens_show_no_canary(lab, tmp_path):

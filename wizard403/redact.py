@@ -58,7 +58,7 @@ def fingerprint_key() -> tuple[bytes, str]:
     return _user_key(str(state_dir()))
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=4096)
 def _digest(key: bytes, data: bytes) -> str:
     return hmac.new(key, data, hashlib.sha256).hexdigest()[:8]
 

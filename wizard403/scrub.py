@@ -30,7 +30,7 @@ from wizard403 import redact
 from wizard403.textsafe import visible
 
 if TYPE_CHECKING:
-    from wizard403.model import Headers, Session
+    from wizard403.model import Session
 
 # Values too common to hunt for across a whole text (a cookie "lang=true" is not a secret worth garbling pages for).
 TRIVIAL = frozenset({"true", "false", "null", "none", "undefined", "yes", "no", "on", "off", "default", "en-us", "bearer", "basic"})
@@ -101,7 +101,8 @@ class Scrubber:
         """Register one secret value (`kind` says where it came from: header, cookie, url, body, ...)."""
         if not isinstance(value, str):
             return
-        value = value.strip() if value.strip() != value and len(value.strip()) >= redact.MIN_SECRET_LEN else value
+        if value != value.strip() and len(value.strip()) >= redact.MIN_SECRET_LEN:
+            value = value.strip()  # " token" pasted with a space is found as "token" too
         if (
             len(value) < redact.MIN_SECRET_LEN
             or value in self.secrets
@@ -286,10 +287,6 @@ def scrubber_for(secrets: frozenset[str]) -> Scrubber:
     return Scrubber(secrets)
 
 
-def _headers_secrets(headers: Headers) -> set[str]:
-    return redact.secrets_of_headers(headers)
-
-
 _RUN_SECRETS: set[str] = set()
 PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
@@ -334,13 +331,13 @@ def session_secrets(session: Session, extra: Iterable[str] = ()) -> set[str]:
 def _collect_session_secrets(session: Session) -> set[str]:
     target = session.target
     found: set[str] = set()
-    found |= _headers_secrets(target.headers)
+    found |= redact.secrets_of_headers(target.headers)
     found |= redact.secrets_of_url(target.url)
     if target.body:
         found |= redact.secrets_of_body(target.body.decode("utf-8", "replace"), target.headers.get("content-type") or "")
     for ex in session.exchanges:
-        found |= _headers_secrets(ex.request_headers)
-        found |= _headers_secrets([(n, v) for n, v in ex.response_headers if n.lower() == "set-cookie" or redact.is_secret_header(n)])
+        found |= redact.secrets_of_headers(ex.request_headers)
+        found |= redact.secrets_of_headers([(n, v) for n, v in ex.response_headers if n.lower() == "set-cookie" or redact.is_secret_header(n)])
         found |= redact.secrets_of_url(ex.url)
         found |= redact.secrets_of_url(ex.route if "://" in ex.route else "")
         for hop in ex.redirects:
