@@ -212,11 +212,11 @@ class Scrubber:
         return self.scrub(redact.redact_url(url))
 
     def tree(self, value: Any) -> Any:
-        """Every string of a plain tree (dicts, lists) scrubbed; None values dropped."""
+        """Every string of a plain tree (dicts, lists), keys too, scrubbed; None values dropped."""
         if isinstance(value, str):
             return self.scrub(value)
         if isinstance(value, dict):
-            return {str(k): self.tree(v) for k, v in value.items() if v is not None}
+            return {self.known(str(k)): self.tree(v) for k, v in value.items() if v is not None}
         if isinstance(value, (list, tuple)):
             return [self.tree(v) for v in value if v is not None]
         return value
