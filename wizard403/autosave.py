@@ -24,9 +24,8 @@ def autosave_path() -> Path:
 
 
 def save(session: Session, path: Path | None = None) -> Path:
-    from wizard403.report import render, write_atomic
-
     from wizard403.files import private_dir
+    from wizard403.report import render, write_atomic
 
     path = path or autosave_path()
     private_dir(path.parent)
@@ -59,8 +58,8 @@ def discard(path: Path | None = None) -> None:
 def remember_target(url: str, method: str, limit: int = 10) -> None:
     """Keep the last few targets (URL and method only, redacted) for the start screen."""
     from wizard403.files import read_state, write_state
-    from wizard403.textsafe import one_line
     from wizard403.scrub import Scrubber
+    from wizard403.textsafe import one_line
 
     scrubber = Scrubber()
     scrubber.add_url(url)
