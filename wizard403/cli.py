@@ -125,6 +125,7 @@ def _sanitize_parser() -> argparse.ArgumentParser:
     san = Parser(prog="wizard403 sanitize", description="Write a shareable copy of a HAR file with every secret redacted.", **COMMON)
     san.add_argument("src", metavar="IN.har")
     san.add_argument("dst", metavar="OUT.har")
+    san.add_argument("--content", metavar="DIR", help="an organisation's overlay (its secrets.toml adds secret names)")
     return san
 
 
@@ -152,47 +153,61 @@ PARSERS = {
 
 
 def validate_url(url: str) -> str:
+    from wizard403.redact import redact_input as shown  # an error sentence never repeats a secret it was given
+
     url = url.strip()
     if not url:
         raise InputError("the URL is empty.")
     if "://" not in url:
-        raise InputError(f"'{url}' is not a full URL; write it with its scheme, e.g. https://{url}.")
+        raise InputError(f"'{shown(url)}' is not a full URL; write it with its scheme, e.g. https://{shown(url)}.")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as err:
-        raise InputError(f"'{url}' is not a valid URL ({err}).") from None
+        raise InputError(f"'{shown(url)}' is not a valid URL ({_url_problem(err)}).") from None
     if parts.scheme not in ("http", "https"):
-        raise InputError(f"the URL scheme '{parts.scheme}' is not supported; use http:// or https://.")
+        raise InputError(f"the URL scheme '{shown(parts.scheme)}' is not supported; use http:// or https://.")
     if not parts.hostname:
-        raise InputError(f"'{url}' has no host name.")
+        raise InputError(f"'{shown(url)}' has no host name.")
     if any(c.isspace() for c in url):
-        raise InputError(f"'{url}' contains spaces; encode them as %20.")
+        raise InputError(f"'{shown(url)}' contains spaces; encode them as %20.")
     return url
+
+
+def _url_problem(err: ValueError) -> str:
+    """urlsplit's complaint without the input it quotes (a bad port's message repeats the whole netloc)."""
+    text = str(err)
+    if "port" in text.lower():
+        return "the port must be a number from 0 to 65535"
+    return text.split(":", 1)[0].split("'", 1)[0].strip() or "it cannot be parsed"
 
 
 def parse_header(raw: str) -> tuple[str, str]:
     name, sep, value = raw.partition(":")
     name = name.strip()
     if not sep or not name or any(c.isspace() for c in name):
-        raise InputError(f"the header '{raw}' is not of the form 'Name: value'.")
+        from wizard403.redact import redact_input
+
+        raise InputError(f"the header '{redact_input(raw)}' is not of the form 'Name: value'.")
     return name, value.strip()
 
 
 def probe_options(args: argparse.Namespace) -> ProbeOptions:
     from wizard403.model import ProbeOptions
 
+    from wizard403.redact import redact_input
+
     for proxy in ([args.proxy] if args.proxy else []) + list(args.alt_proxy):
-        scheme = urlsplit(proxy).scheme
+        scheme = urlsplit(proxy).scheme if "://" in proxy else ""
         if scheme not in ("http", "https", "socks5", "socks5h"):
-            raise InputError(f"the proxy '{proxy}' needs a scheme: http://, https:// or socks5://.")
+            raise InputError(f"the proxy '{redact_input(proxy)}' needs a scheme: http://, https:// or socks5://.")
     for ip in args.alt_source:
         import ipaddress
 
         try:
             ipaddress.ip_address(ip)
         except ValueError:
-            raise InputError(f"--alt-source takes a local IP address, not '{ip}'.") from None
+            raise InputError(f"--alt-source takes a local IP address, not '{redact_input(ip)}'.") from None
     if args.timeout <= 0:
         raise InputError("--timeout must be a positive number of seconds.")
     if args.budget < 1:
@@ -335,8 +350,12 @@ def _read_text(path: str, what: str) -> str:
 
 def _content(args: argparse.Namespace):
     from wizard403.content import load_content
+    from wizard403.redact import use_secret_names
 
-    return load_content(getattr(args, "content", None) or None)
+    overlay = getattr(args, "content", None) or None
+    if overlay:
+        use_secret_names(load_content(overlay).dirs[-1])  # the overlay's secrets.toml adds names
+    return load_content(overlay)
 
 
 # ---------------------------------------------------------------- commands
@@ -376,6 +395,7 @@ def cmd_sanitize(args: argparse.Namespace) -> int:
 
     from pathlib import Path
 
+    _content(args)
     report = sanitize_har(Path(args.src), Path(args.dst))
     print(f"wizard403: wrote {args.dst}: {report}", file=sys.stderr)
     return 0
@@ -424,6 +444,43 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return run(args)
 
 
+_SECRET_FLAGS = frozenset({"-H", "--header", "--token", "--token-env", "-b", "--cookie", "--proxy", "--alt-proxy", "--from-curl", "--whoami"})
+
+
+def _argv_scrubber(argv: list[str]):
+    """The last line of defence for error sentences: every secret the command line holds, registered (also the
+    words of a --from-curl command, read with curl's own option names)."""
+    from wizard403.scrub import Scrubber
+
+    scrubber = Scrubber()
+    _register_words(scrubber, argv)
+    return scrubber
+
+
+def _register_words(scrubber, words: list[str]) -> None:
+    for i, word in enumerate(words):
+        flag, eq, inline = word.partition("=") if word.startswith("--") else (word, "", "")
+        value = inline if eq else (words[i + 1] if i + 1 < len(words) else "")
+        if "@" in word or "://" in word:
+            scrubber.add_proxy(word) if "://" not in word else scrubber.add_url(word)
+        if flag in ("-H", "--header"):
+            name, _, rest = value.partition(":")
+            scrubber.add_headers([(name.strip(), rest.strip())])
+            if " " in name.strip():  # 'Authorization Bearer TOKEN': the colon is missing, the words are the secret
+                scrubber.update(name.split()[1:])
+                scrubber.add(name.strip().split(None, 1)[1], "header")
+        elif flag in ("--token", "-u", "--user", "-U", "--proxy-user", "--oauth2-bearer"):
+            scrubber.update({value, value.partition(":")[2]})
+        elif flag in ("-b", "--cookie"):
+            scrubber.add_headers([("Cookie", value)])
+        elif flag in ("-d", "--data", "--data-raw", "--data-binary", "--data-urlencode", "--json", "-F", "--form"):
+            scrubber.add_body(value)
+        elif flag == "--token-env" and value:
+            scrubber.add(os.environ.get(value) or "", "header")
+        elif flag == "--from-curl" and value:
+            _register_words(scrubber, value.split())
+
+
 HANDLERS = {"demo": cmd_demo, "lab": cmd_lab, "check": cmd_check, "report": cmd_report, "sanitize": cmd_sanitize,
             "compare": cmd_compare}
 
@@ -434,10 +491,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     rest = argv[1:] if command else argv
     try:
         args = PARSERS[command]().parse_args(rest)
+        if any(w.split("=", 1)[0] in _SECRET_FLAGS or "@" in w or "?" in w for w in argv):
+            from wizard403.scrub import remember
+
+            remember(_argv_scrubber(argv).secrets)  # proxies and tokens of the command line: every output knows them
         handler = HANDLERS.get(command, cmd_wizard)
         return handler(args)
     except WizardError as err:
-        print(f"wizard403: {err}", file=sys.stderr)
+        print(f"wizard403: {_argv_scrubber(argv).shown(str(err))}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("wizard403: interrupted.", file=sys.stderr)
@@ -447,7 +508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit:
         raise
     except Exception as err:  # noqa: BLE001 - the last line of defence: one sentence, exit 1
-        print(f"wizard403: internal error: {type(err).__name__}: {err}. Please report it.", file=sys.stderr)
+        print(f"wizard403: internal error: {type(err).__name__}: {_argv_scrubber(argv).shown(str(err))}. Please report it.", file=sys.stderr)
         if os.environ.get("WIZARD403_DEBUG"):
             raise
         return EXIT_INTERNAL

@@ -46,10 +46,14 @@ def exit_code_for(session: Session) -> int:
     return EXIT_GRANTED
 
 
-def _progress_printer(stream) -> EventHandler:
+def _progress_printer(stream, session: Session) -> EventHandler:
+    from wizard403.scrub import Scrubber
+
     def on_event(kind: str, check_id: str, result: CheckResult | None) -> None:
         if kind == "finished" and result is not None:
-            stream.write(f"  step {result.step}  {MARKS.get(result.status, '?')} {check_id}: {result.summary}\n")
+            # A summary may quote the server (which may quote a token): the session's scrubber sees it first.
+            summary = Scrubber.for_session(session).shown(result.summary)
+            stream.write(f"  step {result.step}  {MARKS.get(result.status, '?')} {check_id}: {summary}\n")
             stream.flush()
 
     return on_event
@@ -67,7 +71,7 @@ def run_headless(
     """`wizard403 check`: analyse, print progress on stderr, write the report, return the exit code."""
     from wizard403.report import render, write_atomic
 
-    progress = None if quiet else _progress_printer(sys.stderr)
+    progress = None if quiet else _progress_printer(sys.stderr, session)
     if not quiet:
         how = "probing live" if live else "analysing the recorded evidence offline"
         sys.stderr.write(f"wizard403: {session.target.method} {_safe_url(session.target.url)} ({how})\n")
@@ -85,6 +89,7 @@ def run_headless(
         line = f"wizard403: {verdict}"
         if code != EXIT_GRANTED and top is not None:
             line += f"; most likely: {top.title} ({top.likelihood})"
+        line = _scrubbed(line, session)
         if output:
             line += f"; report written to {output}"
         sys.stderr.write(line + "\n")
@@ -92,6 +97,14 @@ def run_headless(
 
 
 def _safe_url(url: str) -> str:
-    from wizard403.redact import redact_url
+    from wizard403.scrub import Scrubber
 
-    return redact_url(url)
+    scrubber = Scrubber()
+    scrubber.add_url(url)
+    return scrubber.url(url)
+
+
+def _scrubbed(line: str, session: Session) -> str:
+    from wizard403.scrub import Scrubber
+
+    return Scrubber.for_session(session).shown(line)

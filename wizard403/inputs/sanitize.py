@@ -20,19 +20,15 @@ from urllib.parse import unquote
 
 from wizard403.errors import InputError
 from wizard403.inputs.har import DEFAULT_MAX_HAR_BYTES, load_har_document
+from wizard403.scrub import Scrubber
 from wizard403.redact import (
     FINGERPRINT_RE,
-    MIN_SECRET_LEN,
+    is_url_header,
     SECRET_PARAM_RE,
     fingerprint,
     is_secret_header,
     redact_form,
     redact_header,
-    redact_text,
-    redact_url,
-    secrets_of_body,
-    secrets_of_headers,
-    secrets_of_url,
 )
 
 # Headers whose value is (or holds) a URL: their query strings can carry tokens.
@@ -87,9 +83,9 @@ def sanitize_har(src: Path | str, dst: Path | str, max_bytes: int = DEFAULT_MAX_
     doc = load_har_document(src, max_bytes)
     report = SanitizeReport()
     log = doc["log"]
-    secrets = _ordered(_collect_secrets(log["entries"]))
-    report.secrets = len(secrets)
-    scrubber = _Scrubber(secrets, report)
+    registry = Scrubber.for_har(log["entries"])
+    report.secrets = len(registry)
+    scrubber = _Scrubber(registry, report)
     for entry in log["entries"]:
         if isinstance(entry, dict):
             scrubber.entry(entry)
@@ -112,58 +108,6 @@ def _pairs(items: Any) -> list[tuple[str, str]]:
     ]
 
 
-def _collect_secrets(entries: list[Any]) -> set[str]:
-    """Every credential-like value on the request side of the file (and cookies the server handed out)."""
-    strong: set[str] = set()
-    weak: set[str] = set()
-    for entry in entries:
-        if not isinstance(entry, dict):
-            continue
-        req = entry.get("request") if isinstance(entry.get("request"), dict) else {}
-        resp = entry.get("response") if isinstance(entry.get("response"), dict) else {}
-        req_headers = _pairs(req.get("headers"))
-        resp_headers = _split_set_cookies(_pairs(resp.get("headers")))
-        for name, value in req_headers + resp_headers:
-            lname = name.lower()
-            if lname in ("cookie", "set-cookie"):
-                weak |= secrets_of_headers([(name, value)])
-            elif is_secret_header(name):
-                strong |= secrets_of_headers([(name, value)])
-            elif lname in _URL_HEADERS:
-                strong |= _secrets_of_url(value)
-        strong |= _secrets_of_url(str(req.get("url") or ""))
-        strong |= _secrets_of_url(str(resp.get("redirectURL") or ""))
-        for name, value in _pairs(req.get("queryString")):
-            if value and SECRET_PARAM_RE.match(name):
-                strong |= {value, unquote(value)}
-        for cookie in _pairs(req.get("cookies")) + _pairs(resp.get("cookies")):
-            weak.add(cookie[1])
-        post = req.get("postData") if isinstance(req.get("postData"), dict) else {}
-        if isinstance(post.get("text"), str):
-            strong |= secrets_of_body(post["text"])
-        for name, value in _pairs(post.get("params")):
-            if value and SECRET_PARAM_RE.match(name):
-                strong.add(value)
-    weak = {w for w in weak if w.lower() not in _TRIVIAL and not (w.isdigit() and len(w) < 8)}
-    return {s for s in strong | weak if len(s) >= MIN_SECRET_LEN and not FINGERPRINT_RE.search(s)}
-
-
-def _secrets_of_url(url: str) -> set[str]:
-    found = secrets_of_url(url)
-    # The raw (still percent-encoded) form too: that is how a value is echoed in other URLs and pages.
-    query = url.partition("?")[2].partition("#")[0]
-    for raw in query.split("&"):
-        name, eq, value = raw.partition("=")
-        if eq and value and SECRET_PARAM_RE.match(unquote(name)):
-            found.add(value)
-    return found
-
-
-def _ordered(secrets: set[str]) -> list[str]:
-    """Longest first, so a value that contains another is replaced whole."""
-    return sorted(secrets, key=lambda s: (-len(s), s))
-
-
 def _split_set_cookies(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     out = []
     for name, value in pairs:
@@ -180,34 +124,27 @@ def _split_set_cookies(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 class _Scrubber:
     """Applies the redaction rules to each part of an entry and counts what changed."""
 
-    def __init__(self, secrets: list[str], report: SanitizeReport):
-        self.secrets = secrets
+    def __init__(self, registry: Scrubber, report: SanitizeReport):
+        self.registry = registry
         self.report = report
 
     def text(self, value: str) -> str:
-        for secret in self.secrets:
-            if secret in value:
-                value = value.replace(secret, fingerprint(secret))
-        return redact_text(value)
+        return self.registry.scrub(value)
 
     def data(self, value: bytes) -> bytes:
-        for secret in self.secrets:
-            raw = secret.encode("utf-8", "surrogateescape")
-            if raw in value:
-                value = value.replace(raw, fingerprint(secret).encode())
-        return value
+        return self.registry.scrub_bytes(value)
 
     def url(self, value: str) -> str:
-        return self.text(redact_url(value))
+        return self.registry.url(value)
 
     def header(self, name: str, value: str) -> str:
         lname = name.lower()
         if lname == "set-cookie" and "\n" in value:
             return "\n".join(redact_header(name, part) for part in value.split("\n"))
-        if lname in _URL_HEADERS:
+        if lname in _URL_HEADERS or is_url_header(name):
             return self.url(value)
         if is_secret_header(name) or lname in ("cookie", "set-cookie"):
-            return redact_header(name, value)
+            return self.text(redact_header(name, value))
         return self.text(value)
 
     def headers(self, items: Any) -> None:

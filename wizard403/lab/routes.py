@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from wizard403.lab import app, pairs, producers
+from wizard403.lab import app, echo, pairs, producers
 from wizard403.lab.exchange import LabRequest, LabResponse, LabState
 from wizard403.lab.pages import app_page, json_body
 
@@ -58,6 +58,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/prod/", producers.api_gateway, prefix=True, methods=ALL_METHODS, style="json"),
     Route("/api/v2/orders", pairs.versioned_orders, style="json"),
     Route("/catalog/feed", pairs.browser_only_catalog),
+    *(Route(path, handler, methods=ALL_METHODS, prefix=True, style="json") for path, handler in echo.HANDLERS.items()),
 )
 
 

@@ -233,12 +233,14 @@ SCENARIOS: tuple[Scenario, ...] = (
 
 def scenario(id_or_path: str) -> Scenario:
     """The scenario with this id, or at this path (a full lab URL works too)."""
+    from wizard403.lab.echo import ECHO_SCENARIOS  # servers that quote credentials back (not in the menu)
+
     wanted = (id_or_path or "").strip()
-    for item in SCENARIOS:
+    for item in SCENARIOS + ECHO_SCENARIOS:
         if wanted == item.id:
             return item
     path = urlsplit(wanted).path if "://" in wanted else wanted.split("?", 1)[0]
-    for item in SCENARIOS:
+    for item in SCENARIOS + ECHO_SCENARIOS:
         if path and path == item.path:
             return item
     choices = ", ".join(item.id for item in SCENARIOS)

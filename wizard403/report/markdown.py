@@ -100,11 +100,22 @@ def _verdict_lines(tree: dict[str, Any]) -> list[str]:
     return lines
 
 
+_KEY_KINDS = {"organisation": "the organisation's key", "user": "this machine's key", "run": "a key for this run only"}
+
+
+def _key_note(tree: dict) -> str:
+    """Which key made the fingerprints: only reports with the same key id can be compared."""
+    info = tree.get("fingerprints")
+    if not isinstance(info, dict) or info.get("key") not in _KEY_KINDS:
+        return ""
+    return f", keyed with {_KEY_KINDS[info['key']]} (key id {info.get('key_id', '?')})"
+
+
 def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
     """Markdown for one redacted report tree; `content` (optional) gives the step and check titles."""
     target = tree.get("target", {})
     out: list[str] = [f"# 403 report: {target.get('method', 'GET')} {target.get('url', '')}", ""]
-    out.append(f"Created {tree.get('created')} (UTC) by {tree.get('tool')}. Secrets are shown as `[redacted sha256:…]`.")
+    out.append(f"Created {tree.get('created')} (UTC) by {tree.get('tool')}. Secrets are shown as `[redacted sha256:…]`{_key_note(tree)}.")
     out.append("")
     out += [f"- {line}" for line in _verdict_lines(tree)]
     causes = tree.get("causes", [])

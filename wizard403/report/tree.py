@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from wizard403 import redact
-from wizard403.scrub import session_secrets
+from wizard403.scrub import Scrubber
 from wizard403.errors import SessionFileError
 from wizard403.model import (
     SCHEMA,
@@ -34,40 +34,30 @@ from wizard403.model import (
 BODY_EXCERPT_CHARS = 4000
 
 
-def _headers_out(headers: Headers, secrets: set[str]) -> dict[str, str]:
+def _headers_out(headers: Headers, scrubber: Scrubber) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in headers:
-        clean = redact.redact_text(redact.redact_header(name, value), secrets)
+        clean = scrubber.header(name, value)
         out[name] = f"{out[name]}, {clean}" if name in out else clean
     return out
 
 
-def _scrub(value: Any, secrets: set[str]) -> Any:
-    if isinstance(value, str):
-        return redact.redact_text(value, secrets)
-    if isinstance(value, dict):
-        return {str(k): _scrub(v, secrets) for k, v in value.items() if v is not None}
-    if isinstance(value, (list, tuple)):
-        return [_scrub(v, secrets) for v in value if v is not None]
-    return value
-
-
-def _body_out(target: Target, secrets: set[str]) -> str | None:
+def _body_out(target: Target, scrubber: Scrubber) -> str | None:
     if not target.body:
         return None
     text = target.body.decode("utf-8", "replace")
     ctype = (target.headers.get("content-type") or "").lower()
     if "x-www-form-urlencoded" in ctype:
         text = redact.redact_form(text)
-    return redact.redact_text(text, secrets)
+    return scrubber.scrub(text)
 
 
-def _exchange_out(ex: Exchange, secrets: set[str]) -> dict[str, Any]:
+def _exchange_out(ex: Exchange, scrubber: Scrubber) -> dict[str, Any]:
     row: dict[str, Any] = {
         "check": ex.check,
         "method": ex.method,
-        "url": redact.redact_url(ex.url),
-        "route": redact.redact_url(ex.route),
+        "url": scrubber.url(ex.url),
+        "route": scrubber.url(ex.route),
         "at": ex.at,
         "elapsed_ms": ex.elapsed_ms,
     }
@@ -79,13 +69,13 @@ def _exchange_out(ex: Exchange, secrets: set[str]) -> dict[str, Any]:
         row["error"] = ex.error
         row["error_kind"] = ex.error_kind or "other"
     if ex.redirects:
-        row["redirects"] = [redact.redact_url(u) for u in ex.redirects]
+        row["redirects"] = [scrubber.url(u) for u in ex.redirects]
     if ex.local_address:
         row["local_address"] = ex.local_address
     if ex.remote_address:
         row["remote_address"] = ex.remote_address
-    row["request_headers"] = _headers_out(ex.request_headers, secrets)
-    row["response_headers"] = _headers_out(ex.response_headers, secrets)
+    row["request_headers"] = _headers_out(ex.request_headers, scrubber)
+    row["response_headers"] = _headers_out(ex.response_headers, scrubber)
     if ex.body:
         excerpt = ex.text[:BODY_EXCERPT_CHARS]
         row["body_excerpt"] = excerpt
@@ -106,15 +96,15 @@ def _query_out(q: OwnerQuery) -> dict[str, str]:
 
 def session_to_tree(session: Session, reproduction: str | None = None) -> dict[str, Any]:
     """The redacted tree of one session, ready for tomli_w or json (datetimes stay datetimes)."""
-    secrets = session_secrets(session)
+    scrubber = Scrubber.for_session(session)
     target = session.target
     target_out: dict[str, Any] = {
-        "url": redact.redact_url(target.url),
+        "url": scrubber.url(target.url),
         "method": target.method,
-        "headers": _headers_out(target.headers, secrets),
+        "headers": _headers_out(target.headers, scrubber),
         "source": target.source,
     }
-    body = _body_out(target, secrets)
+    body = _body_out(target, scrubber)
     if body:
         target_out["body"] = body
     if target.browser_user_agent:
@@ -140,6 +130,8 @@ def session_to_tree(session: Session, reproduction: str | None = None) -> dict[s
         "target": target_out,
         "reproduction": reproduction if reproduction is not None else session.reproduction,
         "secret_fingerprints": fingerprints,
+        # Which key made the fingerprints (an added key, schema unchanged): reports compare when key_id matches.
+        "fingerprints": redact.fingerprint_info(),
         "checks": [
             {
                 "id": c.id,
@@ -179,10 +171,10 @@ def session_to_tree(session: Session, reproduction: str | None = None) -> dict[s
             }
             for r in session.references
         ],
-        "exchanges": [_exchange_out(ex, secrets) for ex in session.exchanges],
+        "exchanges": [_exchange_out(ex, scrubber) for ex in session.exchanges],
         "changes": [{"at": ch.at, "note": ch.note, "result": ch.result} for ch in session.changes],
     }
-    return _scrub(tree, secrets)
+    return scrubber.tree(tree)
 
 
 # ---------------------------------------------------------------- reading back
