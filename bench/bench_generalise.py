@@ -62,10 +62,35 @@ def summarise(name: str, rows) -> list[str]:
     return lines
 
 
+def explain(rid: str, records, content) -> None:
+    from wizard403.diagnose.context import facts_of
+    from wizard403.diagnose.cues import cuebook_for
+    from wizard403.diagnose.message import extract_message
+
+    rec = next((r for r in records if r.id == rid), None)
+    if rec is None or rec.held_out:
+        print(f"\n{rid}: no such DEV record (held-out records are never shown)")
+        return
+    ex = rec.exchange()
+    msg = extract_message(ex)
+    facts = facts_of(ex)
+    hits = cuebook_for(content).match(msg.text, ex.status, facts)
+    session = analyse_exchange(ex, content=content)
+    print(f"\n{rid} [{rec.cause}] status {ex.status} form {msg.form} facts {sorted(facts)}")
+    print("  text:", one_line(msg.text)[:400])
+    print("  cues:", ", ".join(f"{h.cue.id}<{h.quote}>" for h in hits))
+    for c in session.causes[:3]:
+        print(f"  {c.id} {c.score:.2f} {c.likelihood}")
+        for e in c.evidence[:4]:
+            print("     ", one_line(e)[:150])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", action="append", type=Path, help="corpus folder or file (default tests/corpus)")
     parser.add_argument("--show-dev", action="store_true", help="list every missed DEV record (never held-out ones)")
+    parser.add_argument("--explain", metavar="ID", action="append", default=[],
+                        help="print what the engine read in one DEV record (refused for held-out records)")
     args = parser.parse_args()
 
     content = load_content()
@@ -79,6 +104,8 @@ def main() -> int:
           f"({elapsed / max(1, len(rows)) * 1e3:.1f} ms per record)")
     print("\n".join(summarise("DEV", dev)))
     print("\n".join(summarise("HELD-OUT", held)))
+    for rid in args.explain:
+        explain(rid, records, content)
     if args.show_dev:
         print("\nmissed DEV records:")
         for rec, ranked in dev:

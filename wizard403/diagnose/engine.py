@@ -33,6 +33,10 @@ LANGUAGE_GROUP = "language"  # cues and the generic word signatures: one reading
 # reading of the response: it stands, and the cues stay silent (damped by settings.damping).
 PRODUCER_READS_AT = 0.3
 QUOTE_LEN = 140
+# A refusal disguised as a success (a web filter's 200 page, an API's 200 "NOTOK") is a short body; a long one on a
+# success status is an ordinary page, not worth reading for cues.
+DISGUISED_BODY_LIMIT = 16 * 1024
+DISGUISED_MIN_WEIGHT = 0.5  # and only a clear reading of it counts, never a one-word hint
 
 # Two leading causes closer than this (and neither high) are reported as a close call, not as a finding.
 CLOSE_CALL = 0.03
@@ -88,6 +92,8 @@ def _cue_contributions(primary: Exchange | None, hits: list[Hit], book: Cuebook,
     """The language layer: cue phrases found in what a person reads on the primary exchange."""
     if primary is None or primary.status is None or primary.status < book.min_status or not book.cues:
         return
+    if primary.status < 400 and len(primary.body or b"") > DISGUISED_BODY_LIMIT:
+        return
     message = extract_message(primary)
     found = book.match(message.text, primary.status, facts_of(primary))
     if not found:
@@ -97,6 +103,8 @@ def _cue_contributions(primary: Exchange | None, hits: list[Hit], book: Cuebook,
     said = _quote(message.headline)
     for cue_hit in found:
         cue = cue_hit.cue
+        if primary.status < 400 and cue.weight < DISGUISED_MIN_WEIGHT:
+            continue
         if not cue.damp and cue.cause == reading:
             continue  # the context agrees with the producer's own reading, which already says how sure it is
         factor = damp if cue.damp else 1.0

@@ -65,6 +65,7 @@ STANDARD_REASONS = frozenset(
 )
 
 _SPACES = re.compile(r"\s+")
+_URL = re.compile(r"\b(?:https?|ftp|wss?|s3|gs)://[^\s\"'<>]{0,2000}", re.IGNORECASE)
 # Error codes: words glued by _ . - : or camelCase.
 _CODE_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[_.:-]+[A-Za-z0-9]+)+|[A-Za-z]*[a-z][A-Z][A-Za-z0-9]*|[A-Z]{2,}[a-z]\w*")
 _CAMEL_1 = re.compile(r"([a-z0-9])([A-Z])")
@@ -114,10 +115,11 @@ class Message:
 
     @property
     def text(self) -> str:
-        """Everything readable in one string: the parts, the codes, and every code read as its words."""
+        """Everything readable in one string: the parts, the codes, and every code read as its words. Addresses
+        are left out: a URL's path and query are the request echoed back, not what the server says about it."""
         if self._text is None:
             pieces = list(self.parts) + list(self.codes)
-            joined = " \n ".join(pieces)
+            joined = _URL.sub(" ", " \n ".join(pieces))
             words = code_words(joined)
             self._text = joined + (" \n " + " \n ".join(words) if words else "")
         return self._text
