@@ -105,15 +105,17 @@ def _cue_contributions(primary: Exchange | None, hits: list[Hit], book: Cuebook,
         cue = cue_hit.cue
         if primary.status < 400 and cue.weight < DISGUISED_MIN_WEIGHT:
             continue
-        if not cue.damp and cue.cause == reading:
-            continue  # the context agrees with the producer's own reading, which already says how sure it is
         factor = damp if cue.damp else 1.0
         if factor == 0:
             continue
         text = f'the message reads "{cue_hit.quote}"'
         if said and cue_hit.quote not in " ".join(words_of(said)):
             text += f": {said}"
-        effects = {cue.cause: cue.weight * factor, **{c: w * factor for c, w in cue.against.items()}}
+        effects = {c: w * factor for c, w in cue.against.items()}
+        if cue.damp or cue.cause != reading:
+            effects[cue.cause] = cue.weight * factor
+        # else the context agrees with the producer's own reading, which already says how sure it is: only the
+        # readings the context rules out lose weight
         for cause_id, weight in effects.items():
             if cause_id in assessments and weight:
                 assessments[cause_id].contributions.append(
