@@ -42,7 +42,7 @@ from wizard403.errors import ContentError
 from wizard403.model import CAUSE_IDS
 
 MAX_CUE_WEIGHT = 0.95
-MAX_TOKENS = 4000  # words of a message read for cues
+MAX_TOKENS = 1500  # words of a message read for cues (what a refusal says, it says early)
 MAX_PHRASE_WORDS = 8
 ANY_WORD = "~"
 FACTS = ("signed-url", "signed-request", "credentials-sent", "no-credentials", "request-known")
@@ -108,10 +108,13 @@ class Cuebook:
         found: dict[int, CueHit] = {}
         active = [self._active(c, status, facts) for c in self.cues]
         n = len(tokens)
-        for i, tok in enumerate(tokens):
-            candidates = self.exact.get(tok, ())
-            if len(tok) >= 3:
-                candidates = candidates + self.prefixed.get(tok[:3], ())
+        exact, prefixed = self.exact, self.prefixed
+        starts = [i for i, tok in enumerate(tokens) if tok in exact or tok[:3] in prefixed]
+        for i in starts:
+            tok = tokens[i]
+            candidates = exact.get(tok, ())
+            if len(tok) >= 3 and tok[:3] in prefixed:
+                candidates = candidates + prefixed[tok[:3]]
             for pattern, index, phrase in candidates:
                 if index in found or not active[index]:
                     continue

@@ -21,9 +21,9 @@ from wizard403.textsafe import decode
 
 JSON_LIMIT = 256 * 1024  # bytes of body handed to the JSON parser
 HTML_LIMIT = 96 * 1024  # characters of HTML looked at (block pages say what they mean early)
-PARSE_LIMIT = 16 * 1024  # characters of HTML, scripts and styles cut out, handed to the parser
-TEXT_LIMIT = 8 * 1024  # characters of plain text read
-KEEP_LIMIT = 12 * 1024  # characters of extracted message kept in total
+PARSE_LIMIT = 12 * 1024  # characters of HTML, scripts and styles cut out, read for visible text
+TEXT_LIMIT = 6 * 1024  # characters of plain text read
+KEEP_LIMIT = 6 * 1024  # characters of extracted message kept in total
 MAX_NODES = 4000  # JSON values walked
 MAX_DEPTH = 32  # JSON nesting followed
 MAX_PART = 600  # characters kept of any one string
@@ -66,8 +66,9 @@ STANDARD_REASONS = frozenset(
 
 _SPACES = re.compile(r"\s+")
 _URL = re.compile(r"\b(?:https?|ftp|wss?|s3|gs)://[^\s\"'<>]{0,2000}", re.IGNORECASE)
-# Error codes: words glued by _ . - : or camelCase.
-_CODE_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[_.:-]+[A-Za-z0-9]+)+|[A-Za-z]*[a-z][A-Z][A-Za-z0-9]*|[A-Z]{2,}[a-z]\w*")
+# Error codes: words glued by _ . - : or camelCase. One greedy class (linear), the rest is checked in Python.
+_CODE_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{3,80}")
+CODE_SCAN_LIMIT = 3000  # characters of prose scanned for glued codes (the codes themselves are always read)
 _CAMEL_1 = re.compile(r"([a-z0-9])([A-Z])")
 _CAMEL_2 = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _GLUE = re.compile(r"[_.:-]+")
@@ -82,10 +83,19 @@ def split_code(code: str) -> str:
     return " ".join(text.lower().split())
 
 
+def _is_glued(token: str) -> bool:
+    if any(ch in token for ch in "_.:-"):
+        return True
+    return not (token.islower() or token.isupper() or token[1:].islower())
+
+
 def code_words(text: str) -> list[str]:
     """The split forms of the code-like tokens in a text (prose words are left as they are)."""
     out = []
-    for token in _CODE_TOKEN.findall(text[:KEEP_LIMIT]):
+    for token in _CODE_TOKEN.findall(text):
+        token = token.strip("_.:-")
+        if not _is_glued(token):
+            continue
         words = split_code(token)
         if " " in words and words not in out:
             out.append(words)
@@ -118,9 +128,10 @@ class Message:
         """Everything readable in one string: the parts, the codes, and every code read as its words. Addresses
         are left out: a URL's path and query are the request echoed back, not what the server says about it."""
         if self._text is None:
-            pieces = list(self.parts) + list(self.codes)
-            joined = _URL.sub(" ", " \n ".join(pieces))
-            words = code_words(joined)
+            prose = _URL.sub(" ", " \n ".join(self.parts))
+            codes = " \n ".join(self.codes)
+            joined = prose + " \n " + codes if codes else prose
+            words = code_words(codes + " " + prose[:CODE_SCAN_LIMIT])
             self._text = joined + (" \n " + " \n ".join(words) if words else "")
         return self._text
 
