@@ -13,6 +13,8 @@ File format (validated on load, errors name file and key):
     language_producers = ["api-error-words"]       # signature files that are word lists: one reading with the cues
     generic_producers = ["http-status"]            # signature files of standards, not of a producer that knows
     min_status = 400               # responses below this status are not read for cues
+    stock_phrases = ["you don t have permission to access"]   # a server's stock page sentence: it restates the
+                                   # status, so where it is found only cues of weight >= 0.5 still count
 
     [[cues]]
     id = "quota-words"             # kebab-case, unique
@@ -43,12 +45,14 @@ from wizard403.model import CAUSE_IDS
 
 MAX_CUE_WEIGHT = 0.95
 MAX_TOKENS = 1500  # words of a message read for cues (what a refusal says, it says early)
-MAX_PHRASE_WORDS = 8
+MAX_PHRASE_WORDS = 10
 ANY_WORD = "~"
 FACTS = ("signed-url", "signed-request", "credentials-sent", "no-credentials", "request-known")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _WORD = re.compile(r"[^\W_]+")
-_SETTINGS_KEYS = ("damping", "language_producers", "generic_producers", "min_status")
+_SETTINGS_KEYS = ("damping", "language_producers", "generic_producers", "min_status", "stock_phrases")
+STOCK = "stock-page"  # the pseudo cue of settings.stock_phrases
+STOCK_KEEPS = 0.5  # on a stock page, only cues at least this strong still count
 _CUE_KEYS = ("id", "cause", "weight", "against", "when", "unless", "damp", "status", "phrases")
 
 
@@ -123,7 +127,10 @@ class Cuebook:
                     continue
                 if all(_word_ok(p, tokens[i + k]) for k, p in enumerate(pattern)):
                     found[index] = CueHit(self.cues[index], phrase, " ".join(tokens[i:end]))
-        return [found[i] for i in sorted(found)]
+        hits = [found[i] for i in sorted(found)]
+        if any(h.cue.id == STOCK for h in hits):
+            hits = [h for h in hits if h.cue.id != STOCK and h.cue.weight >= STOCK_KEEPS]
+        return hits
 
     @staticmethod
     def _active(cue: Cue, status: int, facts) -> bool:
@@ -257,7 +264,7 @@ def load_cuebook(dirs: tuple[Path, ...] | list[Path]) -> Cuebook:
     and its [settings] keys replace the earlier ones."""
     by_id: dict[str, Cue] = {}
     settings: dict[str, Any] = {"damping": 0.0, "generic_producers": frozenset(), "language_producers": frozenset(),
-                                "min_status": 400}
+                                "min_status": 400, "stock_phrases": ()}
     for directory in dirs:
         path = Path(directory) / "cues.toml"
         if not path.is_file():
@@ -277,6 +284,11 @@ def load_cuebook(dirs: tuple[Path, ...] | list[Path]) -> Cuebook:
                 settings[name] = _weight(src, "settings.damping", value, 0.0, 1.0, zero=True)
             elif name in ("generic_producers", "language_producers"):
                 settings[name] = frozenset(_strings(src, f"settings.{name}", value))
+            elif name == "stock_phrases":
+                phrases = _strings(src, "settings.stock_phrases", value)
+                for i, phrase in enumerate(phrases, 1):
+                    _phrase_words(src, f"settings.stock_phrases[{i}]", phrase)
+                settings[name] = tuple(phrases)
             elif isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 999:
                 raise ContentError(f"{src}: settings.min_status must be a status code (got {_got(value)})")
             else:
@@ -292,6 +304,9 @@ def load_cuebook(dirs: tuple[Path, ...] | list[Path]) -> Cuebook:
             seen.add(cue.id)
             by_id[cue.id] = cue
     cues = tuple(by_id.values())
+    if settings["stock_phrases"]:
+        cues += (Cue(STOCK, "unknown", 0.0, MappingProxyType({}), frozenset(), frozenset(), True, None,
+                     settings["stock_phrases"], "settings"),)
     exact: dict[str, list] = {}
     prefixed: dict[str, list] = {}
     for index, cue in enumerate(cues):

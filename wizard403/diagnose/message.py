@@ -25,12 +25,13 @@ PARSE_LIMIT = 12 * 1024  # characters of HTML, scripts and styles cut out, read 
 TEXT_LIMIT = 6 * 1024  # characters of plain text read
 KEEP_LIMIT = 6 * 1024  # characters of extracted message kept in total
 MAX_NODES = 4000  # JSON values walked
+SMALL_JSON = 1024  # a JSON body this short is an error answer: every string in it is read
 MAX_DEPTH = 32  # JSON nesting followed
 MAX_PART = 600  # characters kept of any one string
 
 # JSON keys (lower-cased, "_" and "-" dropped) whose string values are the message a person reads.
 _MESSAGE_KEYS = frozenset(
-    """message messages msg detail details title reason error errors errordescription description errormessage
+    """message messages msg err errmsg detail details title reason error errors errordescription description errormessage
     errormsg errorsummary errortext errordetail errordetails errorreason errorcode errortype code status statustext
     statusmessage type subcode faultstring faultcode fault hint cause explanation text summary problem info
     localizedmessage usermessage displaymessage developermessage moreinfo reasoncode reasonphrase result""".split()
@@ -149,15 +150,16 @@ def _key(name: str) -> str:
     return name.lower().replace("_", "").replace("-", "")
 
 
-def _walk_json(value, msg: Message) -> None:
-    """Breadth-first over the document with a node budget; message keys' strings are kept at any depth."""
+def _walk_json(value, msg: Message, small: bool = False) -> None:
+    """Breadth-first over the document with a node budget; message keys' strings are kept at any depth, and in a
+    small document (an error answer, not data) every string but ids and links."""
     queue: list[tuple[object, str, int]] = [(value, "", 0)]
     nodes = 0
     while queue and nodes < MAX_NODES:
         item, key, depth = queue.pop(0)
         nodes += 1
         if isinstance(item, str):
-            if key in _MESSAGE_KEYS or (key == "" and depth == 0):
+            if key in _MESSAGE_KEYS or (key == "" and depth == 0) or (small and key not in _SKIP_KEYS):
                 msg.add(item, code=key in _CODE_KEYS and " " not in item.strip())
             continue
         if depth >= MAX_DEPTH:
@@ -181,7 +183,7 @@ def _from_json(text: str, msg: Message) -> bool:
     except (ValueError, RecursionError):
         return False
     msg.form = "json"
-    _walk_json(data, msg)
+    _walk_json(data, msg, small=len(text) <= SMALL_JSON)
     return True
 
 
