@@ -24,14 +24,20 @@ sys.path.insert(0, str(ROOT))
 from tests.corpus_records import load_records  # noqa: E402
 from wizard403.content import load_content  # noqa: E402
 from wizard403.diagnose import analyse_exchange  # noqa: E402
+from wizard403.diagnose.message import extract_message  # noqa: E402
 from wizard403.textsafe import one_line  # noqa: E402
+
+
+READABLE_AT = 20  # characters of extracted message below which a record has (almost) nothing to read
 
 
 def evaluate(records, content):
     rows = []
     for rec in records:
-        session = analyse_exchange(rec.exchange(), content=content)
+        exchange = rec.exchange()
+        session = analyse_exchange(exchange, content=content)
         ranked = [(c.id, c.score, c.likelihood) for c in session.causes]
+        rec.readable = len(extract_message(exchange).text.strip()) >= READABLE_AT
         rows.append((rec, ranked))
     return rows
 
@@ -44,10 +50,16 @@ def summarise(name: str, rows) -> list[str]:
     top3 = sum(1 for rec, ranked in rows if rec.cause in [c for c, _, _ in ranked[:3]])
     unknown = sum(1 for _, ranked in rows if ranked and ranked[0][0] == "unknown")
     vendors = len({rec.vendor for rec, _ in rows})
+    readable = [(rec, ranked) for rec, ranked in rows if rec.readable]
+    r_n = max(1, len(readable))
+    r_first = sum(1 for rec, ranked in readable if ranked and ranked[0][0] == rec.cause)
+    r_unknown = sum(1 for _, ranked in readable if ranked and ranked[0][0] == "unknown")
     lines = [f"{name}: {n} records from {vendors} vendors",
              f"  first cause right : {first:4d} / {n}  {first / n:6.1%}",
              f"  top-3 right       : {top3:4d} / {n}  {top3 / n:6.1%}",
-             f"  unknown first     : {unknown:4d} / {n}  {unknown / n:6.1%}"]
+             f"  unknown first     : {unknown:4d} / {n}  {unknown / n:6.1%}",
+             f"  with a message to read (>= {READABLE_AT} characters): {len(readable)} records, first cause right "
+             f"{r_first} ({r_first / r_n:.1%}), unknown first {r_unknown} ({r_unknown / r_n:.1%})"]
     for level in ("high", "medium", "low"):
         said = [(rec, ranked) for rec, ranked in rows if ranked and ranked[0][0] != "unknown" and ranked[0][2] == level]
         right = sum(1 for rec, ranked in said if ranked[0][0] == rec.cause)
@@ -65,7 +77,6 @@ def summarise(name: str, rows) -> list[str]:
 def explain(rid: str, records, content) -> None:
     from wizard403.diagnose.context import facts_of
     from wizard403.diagnose.cues import cuebook_for
-    from wizard403.diagnose.message import extract_message
 
     rec = next((r for r in records if r.id == rid), None)
     if rec is None or rec.held_out:

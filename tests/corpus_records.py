@@ -33,6 +33,7 @@ class Record:
     data: dict
     path: Path
     index: int  # 1-based position in its file
+    readable: bool = True  # set by the bench: whether the response has a message to read at all
 
     @property
     def id(self) -> str:
