@@ -83,3 +83,8 @@ def test_hostile_bodies_are_cheap_and_never_raise(body, ctype):
     msg = extract_text(body, ctype)
     assert time.perf_counter() - start < 0.5
     assert len(msg.text) <= 40_000
+
+
+def test_a_flag_set_in_an_error_envelope_is_read_by_its_name():
+    msg = extract_text('{"error":{"rateLimited":true,"retryable":false}}')
+    assert "rate limited" in msg.text and "retryable" not in msg.text

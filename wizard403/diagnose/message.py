@@ -169,6 +169,8 @@ def _walk_json(value, msg: Message, small: bool = False) -> None:
                 k = _key(str(name))
                 if k in _SKIP_KEYS:
                     continue
+                if child is True and key:
+                    msg.add(str(name), code=True)  # {"error": {"quotaExceeded": true}}: the flag's name is the message
                 # inside an error envelope, any string is part of the message (`{"error": {"what": "..."}}`)
                 child_key = k if k in _MESSAGE_KEYS or not key else key
                 queue.append((child, child_key, depth + 1))
