@@ -204,3 +204,22 @@ def test_phrases_fold_case_and_accents_and_allow_prefixes_and_any_word(tmp_path)
     assert [h.cue.id for h in book.match("Quota exceeded for today", 403, frozenset())] == ["b"]
     assert [h.cue.id for h in book.match("your IP was blocked", 403, frozenset())] == ["c"]
     assert book.match("your IP is fine", 403, frozenset()) == []
+
+
+def test_a_token_in_the_path_is_not_called_no_credentials():
+    url = "https://api.telegram.org/bot123456789:AAE-abcdefghijklmnopqrstuvwxyz012345/sendMessage"
+    _, session = first(403, '{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}',
+                       url=url)
+    assert session.causes[0].id == "app-rule"
+    assert not any("no credentials at all" in line for c in session.causes for line in c.evidence)
+    _, bare = first(403, '{"ok":false,"description":"Forbidden"}', url="https://api.example.com/v1/x")
+    assert any("no credentials at all" in line for c in bare.causes for line in c.evidence)
+
+
+
+def test_when_nothing_points_anywhere_the_ranking_still_lists_the_possible_causes_and_layers():
+    top, session = first(403, "", "text/plain")
+    assert top.id == "unknown"
+    listed = {c.id: c.layer for c in session.causes[1:]}
+    assert listed.get("permissions") == "identity" and listed.get("ip-block") == "network"
+    assert any(line.startswith("to confirm or rule out permissions") for line in top.evidence)
