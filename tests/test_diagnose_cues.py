@@ -223,3 +223,10 @@ def test_when_nothing_points_anywhere_the_ranking_still_lists_the_possible_cause
     listed = {c.id: c.layer for c in session.causes[1:]}
     assert listed.get("permissions") == "identity" and listed.get("ip-block") == "network"
     assert any(line.startswith("to confirm or rule out permissions") for line in top.evidence)
+
+
+def test_the_longest_reading_wins_over_a_shorter_one_inside_it():
+    top, session = first(403, '{"statusCode":"403","error":"Unauthorized","message":"new row violates row-level '
+                              'security policy for table \\"objects\\""}')
+    assert top.id == "permissions", [(c.id, c.score) for c in session.causes[:3]]
+    assert not any(line.startswith("cues/waf") for c in session.causes for line in c.evidence)

@@ -46,6 +46,7 @@ from wizard403.model import CAUSE_IDS
 MAX_CUE_WEIGHT = 0.95
 MAX_TOKENS = 1500  # words of a message read for cues (what a refusal says, it says early)
 MAX_PHRASE_WORDS = 10
+MAX_SPANS = 400  # phrase occurrences collected per message (a page repeating one word cannot make the work grow)
 ANY_WORD = "~"
 FACTS = ("signed-url", "signed-request", "credentials-sent", "no-credentials", "request-known")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -109,24 +110,38 @@ class Cuebook:
         if status is None or status < self.min_status:
             return []
         tokens = words_of(text)[:MAX_TOKENS]
-        found: dict[int, CueHit] = {}
         active = [self._active(c, status, facts) for c in self.cues]
         n = len(tokens)
         exact, prefixed = self.exact, self.prefixed
         starts = [i for i, tok in enumerate(tokens) if tok in exact or tok[:3] in prefixed]
+        spans: list[tuple[int, int, int, str]] = []  # (start, end, cue index, phrase) of every occurrence
         for i in starts:
             tok = tokens[i]
             candidates = exact.get(tok, ())
             if len(tok) >= 3 and tok[:3] in prefixed:
                 candidates = candidates + prefixed[tok[:3]]
             for pattern, index, phrase in candidates:
-                if index in found or not active[index]:
-                    continue
                 end = i + len(pattern)
-                if end > n:
+                if not active[index] or end > n:
                     continue
                 if all(_word_ok(p, tokens[i + k]) for k, p in enumerate(pattern)):
-                    found[index] = CueHit(self.cues[index], phrase, " ".join(tokens[i:end]))
+                    spans.append((i, end, index, phrase))
+                    if len(spans) >= MAX_SPANS:
+                        break
+        # The longest reading wins over a shorter one for another cause inside it: "row level security policy" is
+        # not a firewall's "security policy".
+        found: dict[int, CueHit] = {}
+        cues = self.cues
+        for start, end, index, phrase in spans:
+            if index in found:
+                continue
+            cause = cues[index].cause
+            inside = any(
+                s <= start and end <= e and (e - s) > (end - start) and cues[other].cause != cause
+                for s, e, other, _ in spans
+            )
+            if not inside:
+                found[index] = CueHit(self.cues[index], phrase, " ".join(tokens[start:end]))
         hits = [found[i] for i in sorted(found)]
         if any(h.cue.id == STOCK for h in hits):
             hits = [h for h in hits if h.cue.id != STOCK and h.cue.weight >= STOCK_KEEPS]

@@ -66,7 +66,8 @@ STANDARD_REASONS = frozenset(
 )
 
 _SPACES = re.compile(r"\s+")
-_URL = re.compile(r"\b(?:https?|ftp|wss?|s3|gs)://[^\s\"'<>]{0,2000}", re.IGNORECASE)
+# an address, with the <placeholders> people write for the secrets in it
+_URL = re.compile(r"\b(?:https?|ftp|wss?|s3|gs)://(?:[^\s\"'<>]|<[\w-]{1,30}>){0,2000}", re.IGNORECASE)
 # Error codes: words glued by _ . - : or camelCase. One greedy class (linear), the rest is checked in Python.
 _CODE_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{3,80}")
 CODE_SCAN_LIMIT = 3000  # characters of prose scanned for glued codes (the codes themselves are always read)
