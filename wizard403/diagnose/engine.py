@@ -5,9 +5,9 @@ Inputs and how much they count:
   else the only exchange): fully, as the signature file weighs them;
 - every check result's `supports` (a check knows best what its own observation means), quoted by its summary;
 - the user's answers, through the `effects` of the content question;
-- the language layer (cues.py): the cue phrases of content/cues.toml read in the human message of that exchange
-  (message.py), against the facts of its request (context.py); damped where a vendor signature already names a
-  cause, since the producer knows its own words best;
+- the language layer (language.py): the cue phrases of content/cues.toml read in the human message of that
+  exchange, against the facts of its request; silent where a known producer's signature read the response, since
+  the producer knows its own words best, except for the readings of the request's context;
 - the seeds' priors from content/causes.toml.
 Reference ids are collected from every exchange, whichever check sent it.
 """
@@ -17,9 +17,8 @@ from __future__ import annotations
 from wizard403.content import Content, load_content
 from wizard403.diagnose import verdict as _verdict
 from wizard403.diagnose.catalogue import catalogue_for
-from wizard403.diagnose.context import facts_of
-from wizard403.diagnose.cues import Cuebook, cuebook_for, words_of
-from wizard403.diagnose.message import extract_message
+from wizard403.diagnose import language as _language
+from wizard403.diagnose.cues import Cuebook, cuebook_for
 from wizard403.diagnose.scoring import Assessment, Contribution, score_all
 from wizard403.diagnose.signatures import Hit, match_with
 from wizard403.model import Cause, Exchange, Fix, Reference, Session
@@ -27,16 +26,6 @@ from wizard403.model import Cause, Exchange, Fix, Reference, Session
 SCORED_CHECKS = ("baseline", "recorded")  # exchanges whose signature hits are weighed
 IGNORED_CHECK_STATUSES = ("skipped", "error")  # such results did not observe anything
 
-
-LANGUAGE_GROUP = "language"  # cues and the generic word signatures: one reading of the message, counted once per cause
-# A signature of a known producer that proves a block, or weighs a cause at least this much, is the producer's own
-# reading of the response: it stands, and the cues stay silent (damped by settings.damping).
-PRODUCER_READS_AT = 0.3
-QUOTE_LEN = 140
-# A refusal disguised as a success (a web filter's 200 page, an API's 200 "NOTOK") is a short body; a long one on a
-# success status is an ordinary page, not worth reading for cues.
-DISGUISED_BODY_LIMIT = 16 * 1024
-DISGUISED_MIN_WEIGHT = 0.5  # and only a clear reading of it counts, never a one-word hint
 
 # Two leading causes closer than this (and neither high) are reported as a close call, not as a finding.
 CLOSE_CALL = 0.03
@@ -56,70 +45,11 @@ def primary_exchange(session: Session) -> Exchange | None:
 
 def _signature_contributions(hits: list[Hit], assessments: dict[str, Assessment], book: Cuebook) -> None:
     for hit in hits:
-        group = LANGUAGE_GROUP if hit.producer in book.language_producers else hit.producer
+        group = _language.GROUP if hit.producer in book.language_producers else hit.producer
         for cause_id, weight in hit.causes.items():
             if cause_id in assessments:
                 assessments[cause_id].contributions.append(
                     Contribution(hit.name, "signature", hit.line, weight, group=group)
-                )
-
-
-def producer_reading(hits: list[Hit], book: Cuebook) -> str | None:
-    """The cause a known producer's signatures speak for most ("" when they read the response but name no cause),
-    or None when no known producer read it. A known producer is any signature file but the word lists and the
-    standards' status rules; its block page or denial counts even when it is a stock page that says no more than
-    "403" (then the stock words prove nothing, and the cues stay silent)."""
-    best, reading = 0.0, None
-    for h in hits:
-        if h.producer in book.generic_producers:
-            continue
-        strongest = max(h.causes.items(), key=lambda kv: kv[1], default=("", 0.0))
-        if h.proves == "block" or strongest[1] >= PRODUCER_READS_AT:
-            if reading is None:
-                reading = ""
-            if strongest[1] > best:
-                best, reading = strongest[1], strongest[0]
-    return reading
-
-
-def _quote(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= QUOTE_LEN else text[: QUOTE_LEN - 3] + "..."
-
-
-def _cue_contributions(primary: Exchange | None, hits: list[Hit], book: Cuebook,
-                       assessments: dict[str, Assessment]) -> None:
-    """The language layer: cue phrases found in what a person reads on the primary exchange."""
-    if primary is None or primary.status is None or primary.status < book.min_status or not book.cues:
-        return
-    if primary.status < 400 and len(primary.body or b"") > DISGUISED_BODY_LIMIT:
-        return
-    message = extract_message(primary)
-    found = book.match(message.text, primary.status, facts_of(primary))
-    if not found:
-        return
-    reading = producer_reading(hits, book)
-    damp = book.damping if reading is not None else 1.0
-    said = _quote(message.headline)
-    for cue_hit in found:
-        cue = cue_hit.cue
-        if primary.status < 400 and cue.weight < DISGUISED_MIN_WEIGHT:
-            continue
-        factor = damp if cue.damp else 1.0
-        if factor == 0:
-            continue
-        text = f'the message reads "{cue_hit.quote}"'
-        if said and cue_hit.quote not in " ".join(words_of(said)):
-            text += f": {said}"
-        effects = {c: w * factor for c, w in cue.against.items()}
-        if cue.damp or cue.cause != reading:
-            effects[cue.cause] = cue.weight * factor
-        # else the context agrees with the producer's own reading, which already says how sure it is: only the
-        # readings the context rules out lose weight
-        for cause_id, weight in effects.items():
-            if cause_id in assessments and weight:
-                assessments[cause_id].contributions.append(
-                    Contribution(cue_hit.name, "cue", text, round(weight, 3), group=LANGUAGE_GROUP)
                 )
 
 
@@ -154,7 +84,9 @@ def assess(session: Session, content: Content, hits: list[Hit], primary: Exchang
     }
     book = cuebook_for(content)
     _signature_contributions(hits, assessments, book)
-    _cue_contributions(primary, hits, book, assessments)
+    for cause_id, contribution in _language.contributions(primary, hits, book):
+        if cause_id in assessments:
+            assessments[cause_id].contributions.append(contribution)
     _check_contributions(session, assessments)
     _answer_contributions(session, content, assessments)
     ranked = score_all(assessments)
