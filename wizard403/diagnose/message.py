@@ -273,8 +273,7 @@ def _looks_html(head: str, content_type: str) -> bool:
     return "<html" in low or "<!doctype html" in low or "<body" in low or "<title" in low
 
 
-def extract_text(body: str, content_type: str = "", reason: str = "", status: int | None = None,
-                 headers=None) -> Message:
+def extract_text(body: str, content_type: str = "", reason: str = "", headers=None) -> Message:
     """The readable message of a decoded body (and of the reason phrase and error headers)."""
     msg = Message()
     stripped = body.lstrip()[:JSON_LIMIT]
@@ -310,5 +309,4 @@ def extract_message(exchange: Exchange, body: str | None = None) -> Message:
             if key.lower() == "charset" and value:
                 charset = value.strip("\"' ")
         body = decode(raw[:JSON_LIMIT], charset)
-    return extract_text(body, exchange.content_type, exchange.reason or "", exchange.status,
-                        exchange.response_headers)
+    return extract_text(body, exchange.content_type, exchange.reason or "", exchange.response_headers)
