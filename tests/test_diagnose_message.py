@@ -88,3 +88,14 @@ def test_hostile_bodies_are_cheap_and_never_raise(body, ctype):
 def test_a_flag_set_in_an_error_envelope_is_read_by_its_name():
     msg = extract_text('{"error":{"rateLimited":true,"retryable":false}}')
     assert "rate limited" in msg.text and "retryable" not in msg.text
+
+
+def test_xml_leaves_that_name_a_message_whatever_the_schema():
+    body = ("<?xml version='1.0'?><soap:Envelope xmlns:soap='x'><soap:Body><soap:Fault><faultcode>soap:Client"
+            "</faultcode><faultstring>Quota exceeded for this key</faultstring><detail><RequestId>abc-123</RequestId>"
+            "</detail></soap:Fault></soap:Body></soap:Envelope>")
+    msg = extract_text(body, "text/xml")
+    assert "Quota exceeded for this key" in msg.parts and "soap:Client" in msg.codes
+    assert "abc-123" not in msg.text
+    small = extract_text("<Response><Errors><Err>ipNotAllowed</Err></Errors></Response>", "application/xml")
+    assert "ip not allowed" in small.text

@@ -40,13 +40,14 @@ _MESSAGE_KEYS = frozenset(
 _CODE_KEYS = frozenset("code errorcode status reason type subcode faultcode reasoncode errortype error".split())
 # Keys that never carry the message (ids, links, stack traces, request echo).
 _SKIP_KEYS = frozenset("stack stacktrace trace traceback requestid traceid id url uri href link links documentation "
-                       "docs helpurl request headers @type @context".split())
+                       "docs helpurl request headers @type @context requestid hostid resource".split())
 
-_XML_TAG = re.compile(
-    r"<(?:\w+:)?(Code|Message|Reason|Details?|Error|ErrorCode|ErrorMessage|faultstring|faultcode|title|"
-    r"description|AuthenticationErrorDetail|Status|Text)\b[^>]{0,200}>([^<]{1,2000})</",
-    re.IGNORECASE,
-)
+# An XML leaf element: its tag (namespace prefix dropped) and its text.
+_XML_LEAF = re.compile(r"<(?:[\w.-]{1,40}:)?([A-Za-z][\w.-]{0,60})\b[^<>]{0,300}>([^<]{1,2000})</")
+_XML_MESSAGE_WORDS = ("code", "message", "reason", "detail", "error", "fault", "description", "title", "status",
+                      "text", "summary", "cause", "hint")
+_XML_CODE_TAGS = frozenset({"code", "errorcode", "faultcode", "status", "reasoncode", "type"})
+SMALL_XML = 1024  # an XML body this short is an error answer: every leaf in it is read
 _HEADER_WORDS = ("error", "reason", "message", "denied", "block")
 _HEADER_SKIP = frozenset({"set-cookie", "www-authenticate", "content-type", "content-security-policy"})
 
@@ -259,11 +260,18 @@ def _from_html(text: str, msg: Message) -> None:
 
 
 def _from_xml(text: str, msg: Message) -> None:
+    """The leaves whose tag names a message (Code, Message, faultstring, ErrorDescription...); in a small document,
+    every leaf but ids."""
     msg.form = "xml"
-    for tag, value in _XML_TAG.findall(text[:JSON_LIMIT])[:40]:
-        value = value.strip()
-        is_code = tag.lower() in ("code", "errorcode", "faultcode", "status") and " " not in value
-        msg.add(value, code=is_code)
+    small = len(text) <= SMALL_XML
+    for n, (tag, value) in enumerate(_XML_LEAF.findall(text[:JSON_LIMIT])):
+        if n >= 200:
+            break
+        low = tag.lower().replace("-", "").replace("_", "")
+        if low in _SKIP_KEYS or not (small or any(w in low for w in _XML_MESSAGE_WORDS)):
+            continue
+        value = html.unescape(value).strip()
+        msg.add(value, code=low in _XML_CODE_TAGS and " " not in value)
 
 
 def _looks_html(head: str, content_type: str) -> bool:
