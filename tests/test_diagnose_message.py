@@ -99,3 +99,12 @@ def test_xml_leaves_that_name_a_message_whatever_the_schema():
     assert "abc-123" not in msg.text
     small = extract_text("<Response><Errors><Err>ipNotAllowed</Err></Errors></Response>", "application/xml")
     assert "ip not allowed" in small.text
+
+
+def test_a_challenge_widget_named_in_the_markup_is_read():
+    page = ('<html><title>Access denied</title><body><div id="px-captcha"></div>'
+            '<script src="https://c.example.net/cdn-cgi/challenge-platform/h/g/orchestrate/v1?ray=1"></script>'
+            '<form action="/search" id="site-search"></form></body></html>')
+    msg = extract_text(page, "text/html")
+    assert "px captcha" in msg.text and "challenge platform" in msg.text
+    assert "search" not in msg.text  # only challenge widgets, not every form of the page

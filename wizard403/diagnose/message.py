@@ -236,6 +236,25 @@ def _visible(fragment: str) -> str:
     return html.unescape(_ANY_TAG.sub("\n", _INLINE_TAG.sub("", fragment)))
 
 
+# Where a challenge page names its widget: the id, action or source path of a form, iframe or script (a person
+# reading the page source sees "captcha-form" or "/challenge-platform/"; the visible text may say nothing).
+_WIDGET = re.compile(r"<(?:form|iframe|script|div)\b([^<>]{1,400})>", re.IGNORECASE)
+_WIDGET_ATTR = re.compile(r"\b(?:id|action|src)\s*=\s*[\"']([^\"'<>]{1,200})[\"']", re.IGNORECASE)
+_WIDGET_WORDS = ("captcha", "challenge", "chl", "turnstile")
+
+
+def _widgets(page: str, msg: Message) -> None:
+    n = 0
+    for element in _WIDGET.finditer(page):
+        for value in _WIDGET_ATTR.findall(element.group(1)):
+            path = value.split("://", 1)[1].partition("/")[2] if "://" in value else value
+            if any(w in path.lower() for w in _WIDGET_WORDS):
+                msg.add(path.split("?", 1)[0][:120], code=True)
+                n += 1
+        if n >= 10:
+            break
+
+
 def _from_html(text: str, msg: Message) -> None:
     """Title, headings, then the visible text. Regular expressions rather than html.parser: the parser reads about
     4 KB per millisecond, too slow for the large ordinary pages a diagnosis also sees; these passes are linear and
@@ -254,6 +273,7 @@ def _from_html(text: str, msg: Message) -> None:
         if msg.size >= KEEP_LIMIT:
             break
         msg.add(line)
+    _widgets(text[:HTML_LIMIT], msg)
 
 
 # ---------------------------------------------------------------------------------------------------------------
