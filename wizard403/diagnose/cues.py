@@ -46,7 +46,7 @@ from wizard403.model import CAUSE_IDS
 MAX_CUE_WEIGHT = 0.95
 MAX_TOKENS = 1500  # words of a message read for cues (what a refusal says, it says early)
 MAX_PHRASE_WORDS = 10
-MAX_SPANS = 400  # phrase occurrences collected per message (a page repeating one word cannot make the work grow)
+MAX_SPANS = 200  # phrase occurrences collected per message (a page repeating one word cannot make the work grow)
 ANY_WORD = "~"
 FACTS = ("signed-url", "signed-request", "credentials-sent", "no-credentials", "request-known")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -132,13 +132,14 @@ class Cuebook:
         # not a firewall's "security policy".
         found: dict[int, CueHit] = {}
         cues = self.cues
+        longer = [span for span in spans if span[1] - span[0] > 1]  # only a phrase of 2+ words can hold another
         for start, end, index, phrase in spans:
             if index in found:
                 continue
             cause = cues[index].cause
             inside = any(
                 s <= start and end <= e and (e - s) > (end - start) and cues[other].cause != cause
-                for s, e, other, _ in spans
+                for s, e, other, _ in longer
             )
             if not inside:
                 found[index] = CueHit(self.cues[index], phrase, " ".join(tokens[start:end]))
