@@ -333,3 +333,50 @@ def test_check_with_working_feeds_the_ranking(pair_lab, tmp_path, capsys):
     comparison = next(c for c in report["checks"] if c["id"] == "working-comparison")
     assert "User-Agent" in comparison["summary"]
     assert report["causes"][0]["id"] == "bot-challenge"
+
+
+def test_a_curl_proxy_is_honoured_by_the_live_replay(tmp_path, capsys):
+    working = curl_file(tmp_path / "w.txt", "http://127.0.0.1:9/x", [("X-Api-Version", "2")])
+    refused = curl_file(tmp_path / "r.txt", "http://127.0.0.1:9/x", [])
+    for side in (working, refused):
+        side.write_text(side.read_text().replace("curl ", "curl -x http://127.0.0.1:1 ", 1))
+    code = main(["compare", str(working), str(refused), "--live", "--quiet", "--timeout", "2", "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 4 and report["requests"] and report["requests"][0].get("status") is None
+
+
+def test_a_timeout_of_zero_is_bad_input(tmp_path, capsys):
+    working, refused = noisy_pair(tmp_path, "https://api.example.com/x", [], [])
+    assert main(["compare", str(working), str(refused), "--live", "--timeout", "0"]) == 2
+    assert "--timeout" in capsys.readouterr().err
+
+
+def test_each_replay_says_what_it_took_over_and_an_early_budget_end_says_so(pair_lab, tmp_path, capsys):
+    base = f"{pair_lab.base_url}/api/v2/orders"
+    working, refused = noisy_pair(tmp_path, base, [("X-Api-Version", "2")], [])
+    code, report = run_compare(capsys, str(working), str(refused), "--live")
+    assert report["requests"][0]["took_over"] == []
+    assert any("header X-Api-Version" in row["took_over"] for row in report["requests"][1:])
+    code, report = run_compare(capsys, str(working), str(refused), "--live", "--budget", "1")
+    assert "budget ran out" in report["verdict"] and "--live" not in report["verdict"]
+
+
+def test_report_on_a_comparison_says_what_the_file_is(tmp_path, capsys):
+    working, refused = noisy_pair(tmp_path, "https://api.example.com/x", [("X-Api-Version", "2")], [])
+    out = tmp_path / "cmp.toml"
+    assert main(["compare", str(working), str(refused), "-o", str(out), "--quiet"]) == 0
+    assert main(["report", str(out)]) == 2
+    assert "comparison written by 'wizard403 compare'" in capsys.readouterr().err
+
+
+def test_the_scope_row_names_what_the_refused_token_lacks_and_exp_reads_as_a_time(tmp_path):
+    working, refused = noisy_pair(tmp_path, "https://api.example.com/admin",
+                                  [("Authorization", f"Bearer {mint_token('valid')}")],
+                                  [("Authorization", f"Bearer {mint_token('read-only')}")])
+    w, r = load_pair(working, refused)
+    scope = next(d for d in differences(w, r) if d.name == "scope")
+    assert "lacks reports:write, admin" in scope.why
+    expired_pair = noisy_pair(tmp_path, "https://api.example.com/admin", [("Authorization", f"Bearer {mint_token('valid')}")],
+                              [("Authorization", f"Bearer {mint_token('expired')}")])
+    exp = next(d for d in differences(*load_pair(*expired_pair)) if d.name == "exp")
+    assert " UTC (" in exp.refused

@@ -198,3 +198,23 @@ def test_a_broken_fix_file_names_the_file_and_the_key(tmp_path, body, key):
     with pytest.raises(ContentError) as err:
         load_fix_templates(load_content_from(shipped_content_dir(), overlay))
     assert "ours.toml" in str(err.value) and key in str(err.value)
+
+
+def test_an_explicit_deny_is_not_answered_with_an_allow():
+    ex = aws()
+    ex.body = ex.body.replace(b"because no identity-based policy allows the s3:GetObject action",
+                              b"with an explicit deny in a service control policy")
+    _, cause = top(ex)
+    first = cause.fixes[0].text
+    assert "explicit deny" in first and "no Allow can override" in first and "Grant" not in first
+    assert not any(c.language == "json" for c in cause.commands)  # no Allow policy to attach
+    assert any(c.text.startswith("aws iam simulate-principal-policy") for c in cause.commands)
+
+
+def test_github_accepting_either_scope_asks_for_one_the_narrowest():
+    ex = github()
+    ex.response_headers = Headers([(k, "admin:org, write:org" if k == "X-Accepted-OAuth-Scopes" else v)
+                                   for k, v in ex.response_headers])
+    _, cause = top(ex)
+    assert "admin:org or write:org" in cause.fixes[0].text
+    assert any(c.text == "gh auth refresh --hostname github.com --scopes write:org" for c in cause.commands)

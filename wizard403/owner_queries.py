@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from wizard403.content import Content
 
 WINDOW = dt.timedelta(minutes=5)
-QUERY_KEYS = ("id", "kinds", "source", "tool", "language", "text", "look_for", "fallback")
+QUERY_KEYS = ("id", "kinds", "source", "unless", "tool", "language", "text", "look_for", "fallback")
 NUMERIC = frozenset({"start_s", "end_s", "status"})  # our own numbers, written bare
 TIME_KIND = "utc-time"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -36,6 +36,7 @@ class QueryTemplate:
     id: str
     kinds: tuple[str, ...]
     source: re.Pattern[str] | None
+    unless: re.Pattern[str] | None  # skipped when who answered matches (a cloud edge refused: no nginx log saw it)
     tool: str
     language: str
     text: str
@@ -74,19 +75,14 @@ def _parse(src: str, data: dict) -> list[QueryTemplate]:
             raise _fail(src, f"{key}.kinds", "must be a non-empty list of reference kinds")
         if raw["language"] not in LANGUAGES:
             raise _fail(src, f"{key}.language", f"must be one of: {', '.join(LANGUAGES)}")
-        source = None
-        if "source" in raw:
-            try:
-                source = re.compile(str(raw["source"]), re.I)
-            except re.error as err:
-                raise _fail(src, f"{key}.source", f"is not a valid regular expression ({err})") from None
+        source, unless = (_regex(src, f"{key}.{name}", raw.get(name)) for name in ("source", "unless"))
         fields = _placeholders(src, f"{key}.text", raw["text"])
         for field in _placeholders(src, f"{key}.tool", raw["tool"]):
             if field.startswith("query:"):
                 raise _fail(src, f"{key}.tool", "cannot hold another query; only values such as {{start}}")
         out.append(
             QueryTemplate(
-                raw["id"], tuple(kinds), source, raw["tool"].strip(), raw["language"], raw["text"].strip("\n"),
+                raw["id"], tuple(kinds), source, unless, raw["tool"].strip(), raw["language"], raw["text"].strip("\n"),
                 raw["look_for"].strip(), bool(raw.get("fallback", False)), fields,
             )
         )
@@ -100,6 +96,15 @@ def _parse(src: str, data: dict) -> list[QueryTemplate]:
             if field.startswith("query:") and field[6:] not in known:
                 raise _fail(src, f"query[{n}].text", f"refers to {{{field}}}, but no query in this file has that id")
     return out
+
+
+def _regex(src: str, key: str, value: object) -> re.Pattern[str] | None:
+    if value is None:
+        return None
+    try:
+        return re.compile(str(value), re.I)
+    except re.error as err:
+        raise _fail(src, key, f"is not a valid regular expression ({err})") from None
 
 
 def _placeholders(src: str, key: str, text: str) -> tuple[str, ...]:
@@ -146,17 +151,20 @@ def _values(ref: Reference, session: Session) -> dict[str, Any]:
     refused = next(
         (ex for ex in session.exchanges if ex.check in ("baseline", "recorded") and ex.status is not None), None
     )
-    url = refused.url if refused is not None else session.target.url
+    url = (refused.url if refused is not None else "") or session.target.url
     parts = urlsplit(url)
     at = ref.at or (refused.at if refused is not None else None) or session.created
     at = at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
     start, end = at - WINDOW, at + WINDOW
     method = refused.method if refused is not None else session.target.method
+    # An id is matched literally: one line, controls made visible (no real id has a newline; one that does must not
+    # turn `grep -F` into two patterns). A Cloudflare Ray ID is searched without its data-centre suffix.
+    ident = one_line(ref.value)
+    if ref.kind == "cf-ray" and re.fullmatch(r"[0-9a-f]{16}-[A-Z]{3}", ident):
+        ident = ident.split("-", 1)[0]
     values: dict[str, Any] = {
-        "id": ref.value,
-        "path": parts.path or "/",
+        "id": ident,
         "method": method,
-        "host": parts.hostname or "",
         "start": _iso(start),
         "end": _iso(end),
         "date": at.astimezone(dt.timezone.utc).strftime("%Y-%m-%d"),
@@ -164,8 +172,10 @@ def _values(ref: Reference, session: Session) -> dict[str, Any]:
         "end_s": int(end.timestamp()),
         "journal_start": start.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "journal_end": end.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "request_start": f'"{method} {parts.path or "/"}',
     }
+    if url:  # an answer read from a file without its URL: no path to search for
+        values |= {"path": one_line(parts.path or "/"), "host": parts.hostname or "",
+                   "request_start": one_line(f'"{method} {parts.path or "/"}')}
     minutes = [m.astimezone(dt.timezone.utc) for m in _minutes(at)]
     values["access_minutes"] = "|".join(m.strftime(f"%d/{_MONTHS[m.month - 1]}/%Y:%H:%M:") for m in minutes)
     values["nginx_error_minutes"] = "|".join(m.strftime("^%Y/%m/%d %H:%M:") for m in minutes)
@@ -211,6 +221,8 @@ def queries_for(ref: Reference, session: Session, templates: tuple[QueryTemplate
 
     def applies(t: QueryTemplate) -> bool:
         if ref.kind not in t.kinds:
+            return False
+        if t.unless is not None and t.unless.search(context):
             return False
         if t.source is None:
             return True

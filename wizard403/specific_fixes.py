@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from wizard403.content import Content
     from wizard403.diagnose.signatures import Hit
 
-FIX_KEYS = ("id", "cause", "source", "text", "effort", "who")
-COMMAND_KEYS = ("id", "cause", "source", "purpose", "tool", "language", "who", "why", "text")
+FIX_KEYS = ("id", "cause", "source", "when", "unless", "text", "effort", "who")
+COMMAND_KEYS = ("id", "cause", "source", "when", "unless", "purpose", "tool", "language", "who", "why", "text")
 COMMAND_LANGUAGES = ("shell", "json", "yaml", "text")
 PURPOSES = ("verify", "grant", "inspect")
 EMPTY_IS_A_VALUE = frozenset({"api_group", "subject_api_group"})
@@ -35,7 +35,7 @@ FACTS = frozenset({
     "k8s_resource", "k8s_resource_name", "api_group", "subject_kind", "subject_name", "subject_namespace", "subject_api_group",
     "missing_scope", "granted_scopes", "missing_permission", "error_code", "owner", "repo", "owner_repo",
     "storage_account", "container", "sas_permissions", "bucket", "bucket_name", "gcs_resource", "gcp_resource_name",
-    "host", "path", "fs_path",
+    "host", "path", "fs_path", "policy_layer", "missing_scope_choice",
 })
 
 
@@ -47,6 +47,8 @@ class FixTemplate:
     text: str
     effort: str
     who: str
+    when: tuple[tuple[str, re.Pattern[str]], ...] = ()  # facts that must match (e.g. policy_layer ~ explicit deny)
+    unless: tuple[tuple[str, re.Pattern[str]], ...] = ()  # facts that must not
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class CommandTemplate:
     who: str
     why: str
     text: str
+    when: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    unless: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------------- loading
@@ -87,6 +91,21 @@ def _source(src: str, key: str, raw: dict) -> re.Pattern[str] | None:
         raise _fail(src, f"{key}.source", f"is not a valid regular expression ({err})") from None
 
 
+def _conditions(src: str, key: str, raw: dict, name: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    table = raw.get(name, {})
+    if not isinstance(table, dict):
+        raise _fail(src, f"{key}.{name}", "must be a table of fact = 'regex'")
+    out = []
+    for fact, pattern in table.items():
+        if fact not in FACTS:
+            raise _fail(src, f"{key}.{name}.{fact}", "is not a known fact")
+        try:
+            out.append((fact, re.compile(str(pattern), re.I)))
+        except re.error as err:
+            raise _fail(src, f"{key}.{name}.{fact}", f"is not a valid regular expression ({err})") from None
+    return tuple(out)
+
+
 def _check_placeholders(src: str, key: str, text: str) -> None:
     for name in placeholders(text):
         if name not in FACTS:
@@ -111,7 +130,7 @@ def _parse(src: str, data: dict, causes: set[str]) -> tuple[list[FixTemplate], l
             raise _fail(src, f"{key}.who", f"must be one of: {', '.join(WHO)}")
         _check_placeholders(src, f"{key}.text", raw["text"])
         fixes.append(FixTemplate(raw["id"], raw["cause"], _source(src, key, raw), raw["text"].strip(), raw["effort"],
-                                 raw["who"]))
+                                 raw["who"], _conditions(src, key, raw, "when"), _conditions(src, key, raw, "unless")))
     for n, raw in enumerate(data.get("command", []), 1):
         key = f"command[{n}]"
         if not isinstance(raw, dict):
@@ -129,7 +148,8 @@ def _parse(src: str, data: dict, causes: set[str]) -> tuple[list[FixTemplate], l
             _check_placeholders(src, f"{key}.{part}", raw[part])
         commands.append(CommandTemplate(raw["id"], raw["cause"], _source(src, key, raw), raw["purpose"],
                                         raw["tool"].strip(), raw["language"], raw["who"], raw["why"].strip(),
-                                        raw["text"].strip("\n")))
+                                        raw["text"].strip("\n"), _conditions(src, key, raw, "when"),
+                                        _conditions(src, key, raw, "unless")))
     return fixes, commands
 
 
@@ -188,6 +208,16 @@ def _k8s_facts(facts: dict[str, str]) -> None:
         facts.update(subject_kind="User", subject_name=principal, subject_api_group="rbac.authorization.k8s.io")
 
 
+def _scope_facts(facts: dict[str, str]) -> None:
+    """GitHub lists the scopes an endpoint accepts; any one of them is enough, so the fix asks for the narrowest."""
+    scopes = [s.strip() for s in facts.get("missing_scope", "").split(",") if s.strip()]
+    if len(scopes) > 1:
+        facts["missing_scope"] = " or ".join(scopes)
+    if scopes:
+        rank = lambda s: (0 if s.startswith("read:") else 1 if s.startswith("write:") else 2, len(s))  # noqa: E731
+        facts["missing_scope_choice"] = min(scopes, key=rank)
+
+
 def _url_facts(facts: dict[str, str], url: str) -> None:
     parts = urlsplit(url)
     host, path = (parts.hostname or "").lower(), parts.path or "/"
@@ -244,6 +274,8 @@ def session_facts(session: Session, primary: Exchange | None = None, hits: list[
         _aws_facts(facts)
     if facts["source"] == "Kubernetes":
         _k8s_facts(facts)
+    if facts["source"] == "GitHub":
+        _scope_facts(facts)
     if facts["source"].startswith("Google") and facts.get("principal"):
         email = facts["principal"].split(":", 1)[-1]
         if "@" in email:
@@ -266,7 +298,11 @@ def session_facts(session: Session, primary: Exchange | None = None, hits: list[
 
 
 def _applies(template: FixTemplate | CommandTemplate, facts: dict[str, str]) -> bool:
-    return template.source is None or bool(template.source.search(facts.get("source", "")))
+    if template.source is not None and not template.source.search(facts.get("source", "")):
+        return False
+    if not all(pattern.search(facts.get(fact, "")) for fact, pattern in template.when):
+        return False
+    return not any(pattern.search(facts.get(fact, "")) for fact, pattern in template.unless)
 
 
 def _text(template_text: str, facts: dict[str, str]) -> str | None:

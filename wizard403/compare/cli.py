@@ -59,13 +59,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.budget < 1:
         raise InputError("--budget must be at least 1.")
+    if not args.timeout > 0:
+        raise InputError("--timeout must be a number of seconds above 0.")
     working, refused = load_pair(args.working, args.refused, args.working_entry, args.refused_entry)
     diffs = differences(working, refused)
     narrowed = None
     if args.live:
         from wizard403.compare.narrow import find_culprits
 
-        options = ProbeOptions(alt_proxies=list(args.alt_proxy), alt_sources=list(args.alt_source),
+        options = ProbeOptions(proxy=refused.proxy, alt_proxies=list(args.alt_proxy), alt_sources=list(args.alt_source),
                                timeout=args.timeout, insecure=args.insecure, replay_unsafe=args.replay_unsafe,
                                budget=args.budget)
 

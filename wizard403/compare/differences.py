@@ -144,6 +144,25 @@ def _jwt_claims(value: str | None) -> dict[str, Any] | None:
     return jwt.claims if jwt is not None else None
 
 
+TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
+
+
+def _shown_time(value: Any) -> str:
+    """An epoch claim as a readable UTC time (the number too, since that is what the token holds)."""
+    if isinstance(value, (int, float)) and 0 < value < 10**11:
+        stamp = _dt.datetime.fromtimestamp(value, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return f"{stamp} ({int(value)})"
+    return _shown_plain(value)
+
+
+def _grants(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return value.replace(",", " ").split()
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return []
+
+
 def _expired(claims: dict[str, Any], at: _dt.datetime) -> bool | None:
     exp = claims.get("exp")
     if not isinstance(exp, (int, float)):
@@ -178,17 +197,19 @@ def _token_differences(working: Side, refused: Side) -> list[Difference]:
     r_at = refused.recorded_at or _dt.datetime.now(_dt.timezone.utc)
     w_expired, r_expired = _expired(w_claims, w_at), _expired(r_claims, r_at)
     if r_expired and not w_expired:
-        out.append(Difference("token", "exp", _shown_plain(w_claims.get("exp")), _shown_plain(r_claims.get("exp")),
+        out.append(Difference("token", "exp", _shown_time(w_claims.get("exp")), _shown_time(r_claims.get("exp")),
                               "high", "The refused request's token had expired when it was sent; the working one "
                               "had not.", edit=edit))
     for claim in sorted(set(w_claims) | set(r_claims)):
         if claim == "exp" or w_claims.get(claim) == r_claims.get(claim):
             continue
-        w_value, r_value = _shown_plain(w_claims.get(claim)), _shown_plain(r_claims.get(claim))
+        shown = _shown_time if claim in TIME_CLAIMS else _shown_plain
+        w_value, r_value = shown(w_claims.get(claim)), shown(r_claims.get(claim))
         if claim in GRANT_CLAIMS:
-            out.append(Difference("token", claim, w_value, r_value, "high",
-                                  "The tokens grant different scopes or roles: the refused one may lack the one this "
-                                  "resource needs.", edit=edit))
+            lacking = [g for g in _grants(w_claims.get(claim)) if g not in _grants(r_claims.get(claim))]
+            why = ("The tokens grant different scopes or roles: the refused one lacks "
+                   + (", ".join(lacking) if lacking else "some the working one has") + ".")
+            out.append(Difference("token", claim, w_value, r_value, "high", why, edit=edit))
         elif claim in IDENTITY_CLAIMS:
             out.append(Difference("token", claim, w_value, r_value, "high",
                                   "The tokens are for a different user, client, audience or issuer.", edit=edit))

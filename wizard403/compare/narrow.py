@@ -32,6 +32,7 @@ class Narrowed:
     unreachable: str = ""  # set when the target could not be reached at all
     notes: list[str] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
+    took_over: list[list[Edit]] = field(default_factory=list)  # per exchange: the differences it took over
 
 
 def worked(ex: Exchange) -> bool:
@@ -42,11 +43,13 @@ class _Tester:
     def __init__(self, prober: Prober, refused: Target, working: Target, on_send: Callable[[str], None] | None):
         self.prober, self.refused, self.working, self.on_send = prober, refused, working, on_send
         self.cache: dict[frozenset[Edit], bool] = {}
+        self.took_over: list[list[Edit]] = []
 
     async def test(self, edits: list[Edit], route=None) -> Exchange:
         candidate = apply_edits(self.refused, self.working, edits)
         if self.on_send:
             self.on_send(f"testing {len(edits)} of the differences" if edits else "the refused request as it is")
+        self.took_over.append(list(edits))
         return await self.prober.send(CHECK, method=candidate.method, url=candidate.url, headers=candidate.headers,
                                       body=candidate.body, route=route)
 
@@ -105,6 +108,7 @@ async def find_culprits(working: Side, refused: Side, diffs: list[Difference], o
         except UnsafeMethod as err:
             result.notes.append(f"Not replayed: {err}.")
     result.exchanges = session.exchanges
+    result.took_over = tester.took_over[: len(session.exchanges)]
     return result
 
 

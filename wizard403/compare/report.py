@@ -31,6 +31,13 @@ ADVICE = {
 }
 
 
+ADVICE_BY_NAME = {
+    ("token", "exp"): "The refused request's token had expired: sign in again or refresh the token, and check that the "
+                      "client refreshes it before it runs out.",
+    ("token", "Authorization"): "Send the credentials the working request sends (sign in, or add the token).",
+}
+
+
 def _side_out(side: Side, scrubber: Scrubber) -> dict[str, Any]:
     session = Session(target=side.target)
     target = session_to_tree(session)["target"]
@@ -80,6 +87,9 @@ def verdict(diffs: list[Difference], narrowed: Narrowed | None) -> str:
             names = ", ".join(f"{d.kind} {d.name}" for d in culprits)
             sure = "" if narrowed.complete else " (narrowed as far as the budget allowed)"
             return f"Taking over {names} from the working request turns the refusal into a success{sure}."
+        if not narrowed.complete and any("budget" in note for note in narrowed.notes):
+            return ("The request budget ran out before any set of differences was shown to help; raise --budget "
+                    "to let the search go on.")
     real = [d for d in diffs if not d.noise]
     if not diffs:
         return "The two requests are the same: the difference is elsewhere (the network, the time, the account state)."
@@ -102,6 +112,9 @@ def compare_tree(working: Side, refused: Side, diffs: list[Difference], narrowed
         live.exchanges = list(narrowed.exchanges)
         scrubber.update(session_secrets(live))
         requests = session_to_tree(live)["exchanges"]
+        by_edit = {d.edit: d for d in diffs if d.edit is not None}
+        for row, edits in zip(requests, narrowed.took_over):
+            row["took_over"] = [f"{by_edit[e].kind} {by_edit[e].name}" for e in edits if e in by_edit]
     tree: dict[str, Any] = {
         "schema": SCHEMA,
         "created": utcnow(),
@@ -153,13 +166,15 @@ def compare_markdown(tree: dict[str, Any]) -> str:
         out.append("")
     first = next(iter(tree.get("culprits", [])), None) or (real[0] if real else None)
     if first is not None:
-        out += ["## What to do", "", md_text(ADVICE.get(first["kind"], "")), ""]
+        advice = ADVICE_BY_NAME.get((first["kind"], first["name"]), ADVICE.get(first["kind"], ""))
+        out += ["## What to do", "", md_text(advice), ""]
     if tree.get("notes"):
         out += ["## Notes", ""] + [f"- {_cell(n)}" for n in tree["notes"]] + [""]
     if tree.get("requests"):
         out += ["## Every request sent", ""]
         for i, ex in enumerate(tree["requests"], 1):
             status = ex.get("status", "no answer")
-            out.append(f"{i}. {md_code(ex['method'] + ' ' + ex['url'])} → {status}")
+            took = ", ".join(ex.get("took_over", [])) or "nothing (the refused request as it is)"
+            out.append(f"{i}. {md_code(ex['method'] + ' ' + ex['url'])} → {status}; took over: {md_text(took)}")
         out.append("")
     return "\n".join(out).rstrip() + "\n"

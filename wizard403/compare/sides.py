@@ -22,6 +22,7 @@ class Side:
     label: str  # where it came from, for people: "entry 12 of a.har", "the curl command in b.txt"
     exchange: Exchange | None = None  # the recorded answer, when the side comes from a HAR
     recorded_at: _dt.datetime | None = None
+    proxy: str | None = None  # the proxy a curl command sends through (-x), honoured by a live replay
 
     @property
     def path(self) -> str:
@@ -57,7 +58,7 @@ def _curl_side(path: Path, role: str) -> Side:
     if "curl" not in text:
         raise InputError(f"{path} holds no curl command and is not a HAR file (a HAR starts with '{{').")
     imported = parse_curl(text)
-    return Side(role, imported.target, f"the curl command in {path.name}")
+    return Side(role, imported.target, f"the curl command in {path.name}", proxy=imported.proxy)
 
 
 def _har_side(path: Path, role: str, entry: int | None, refused: Side | None) -> Side:

@@ -82,7 +82,7 @@ def parse_raw_response(
     body, truncated = _decode_body(rest, headers)
     if status is not None and status != code:
         code, reason = status, _phrase(status)
-    return Exchange(
+    exchange = Exchange(
         check="recorded",
         method=method,
         url=url,
@@ -94,6 +94,25 @@ def parse_raw_response(
         http_version=version,
         redirects=redirects,
     )
+    sent = _date_of(headers.get("date"))
+    if sent is not None:
+        exchange.at = sent  # when the server answered, not when we read the file: the owner's logs use that time
+    return exchange
+
+
+def _date_of(value: str | None):
+    """The response's Date header as an aware UTC datetime, or None when absent or unreadable."""
+    import datetime as dt
+    from email.utils import parsedate_to_datetime
+
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    when = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(dt.timezone.utc).replace(microsecond=0)
 
 
 def _phrase(code: int) -> str:

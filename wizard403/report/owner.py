@@ -33,7 +33,7 @@ def owner_section(tree: dict[str, Any]) -> list[str]:
     return out
 
 
-PURPOSE_WORDS = {"verify": "To check", "grant": "To grant", "inspect": "To look"}
+PURPOSE_WORDS = {"verify": "To check", "grant": "To grant", "inspect": "To look closer"}
 
 
 def command_lines(cause: dict[str, Any], who_words: dict[str, str]) -> list[str]:
@@ -42,6 +42,6 @@ def command_lines(cause: dict[str, Any], who_words: dict[str, str]) -> list[str]
     for cmd in cause.get("commands", []):
         who = who_words.get(cmd.get("who", ""), cmd.get("who", ""))
         purpose = PURPOSE_WORDS.get(cmd.get("purpose", ""), "To run")
-        out += ["", f"{purpose}, {md_text(who)} runs ({md_text(cmd['tool'])}): {md_text(cmd['why'])}", ""]
+        out += ["", f"{purpose} (run by {md_text(who)}, with {md_text(cmd['tool'])}): {md_text(cmd['why'])}", ""]
         out += md_fence(cmd["text"], FENCE_INFO.get(cmd.get("language", "shell"), "text")).splitlines()
     return out

@@ -217,6 +217,9 @@ def session_from_tree(data: Any, where: str = "session") -> Session:
         raise SessionFileError(f"{where}: not a wizard403 session (no 'schema' key).")
     if schema != SCHEMA:
         raise SessionFileError(f"{where}: unknown schema version '{schema}'; this wizard403 reads '{SCHEMA}'.")
+    if "target" not in data and "differences" in data and "refused" in data:
+        raise SessionFileError(f"{where}: this is a comparison written by 'wizard403 compare', not a session or report; "
+                               "run compare again with --format md to read it.")
     tgt = _need(data, "target", dict, where)
     url = _need(tgt, "url", str, f"{where} [target]")
     headers = tgt.get("headers", {})
