@@ -78,17 +78,17 @@ def sent_to(lab, path: str, since: int) -> list:
 
 def test_live_finds_the_required_header_among_many_differences(pair_lab, tmp_path, capsys):
     base = f"{pair_lab.base_url}/api/v2/orders"
-    working, refused = noisy_pair(tmp_path, base, [("X-Api-Version", "2")], [])
+    working, refused = noisy_pair(tmp_path, base, [("X-Client-Release", "2")], [])
     before = len(pair_lab.requests)
     code, report = run_compare(capsys, str(working), str(refused), "--live")
     assert code == 0
     real = [d for d in report["differences"] if not d.get("noise")]
     assert len(report["differences"]) >= 6 and len(real) >= 4
-    assert report["culprits"] == [{"kind": "header", "name": "X-Api-Version"}]
+    assert report["culprits"] == [{"kind": "header", "name": "X-Client-Release"}]
     assert report["live"]["complete"] is True
     sent = sent_to(pair_lab, "/api/v2/orders", before)
     assert 2 <= len(sent) <= 12 and len(sent) == len(report["requests"])
-    assert "X-Api-Version" in report["verdict"]
+    assert "X-Client-Release" in report["verdict"]
 
 
 def test_live_finds_the_token_scope(pair_lab, tmp_path, capsys):
@@ -137,7 +137,7 @@ def test_live_says_when_the_route_is_the_difference(pair_lab, tmp_path, capsys):
 
 def test_the_budget_caps_the_search_and_says_what_was_narrowed(pair_lab, tmp_path, capsys):
     base = f"{pair_lab.base_url}/api/v2/orders"
-    working, refused = noisy_pair(tmp_path, base, [("X-Api-Version", "2")], [])
+    working, refused = noisy_pair(tmp_path, base, [("X-Client-Release", "2")], [])
     before = len(pair_lab.requests)
     code, report = run_compare(capsys, str(working), str(refused), "--live", "--budget", "3")
     assert code == 0
@@ -149,7 +149,7 @@ def test_the_budget_caps_the_search_and_says_what_was_narrowed(pair_lab, tmp_pat
 
 def test_conduct_no_client_address_header_and_no_unsafe_replay(pair_lab, tmp_path, capsys):
     base = f"{pair_lab.base_url}/api/v2/orders"
-    working, refused = noisy_pair(tmp_path, base, [("X-Api-Version", "2"), ("X-Forwarded-For", "10.0.0.1")], [])
+    working, refused = noisy_pair(tmp_path, base, [("X-Client-Release", "2"), ("X-Forwarded-For", "10.0.0.1")], [])
     before = len(pair_lab.requests)
     code, report = run_compare(capsys, str(working), str(refused), "--live")
     assert code == 0
@@ -157,7 +157,7 @@ def test_conduct_no_client_address_header_and_no_unsafe_replay(pair_lab, tmp_pat
         assert not request.headers.has("x-forwarded-for")
     xff = next(d for d in report["differences"] if d["name"].lower() == "x-forwarded-for")
     assert "never sends" in xff["not_replayed"]
-    post = curl_file(tmp_path / "post.txt", base, [("X-Api-Version", "2")])
+    post = curl_file(tmp_path / "post.txt", base, [("X-Client-Release", "2")])
     post.write_text(post.read_text().replace("curl ", "curl -X POST ", 1))
     before = len(pair_lab.requests)
     code, report = run_compare(capsys, str(post), str(refused), "--live")
@@ -182,7 +182,7 @@ def test_credentials_never_go_to_another_origin(pair_lab, tmp_path, capsys):
 
 
 def test_an_unreachable_refused_side_exits_4(tmp_path, capsys):
-    working = curl_file(tmp_path / "w.txt", "http://127.0.0.1:9/x", [("X-Api-Version", "2")])
+    working = curl_file(tmp_path / "w.txt", "http://127.0.0.1:9/x", [("X-Client-Release", "2")])
     refused = curl_file(tmp_path / "r.txt", "http://127.0.0.1:9/x", [])
     code = main(["compare", str(working), str(refused), "--live", "--quiet", "--timeout", "2"])
     assert code == 4
@@ -278,20 +278,20 @@ def test_offline_har_pairs_from_a_real_export(tmp_path, capsys):
 
 def test_markdown_puts_the_culprit_first_and_says_what_to_do(pair_lab, tmp_path):
     base = f"{pair_lab.base_url}/api/v2/orders"
-    working, refused = noisy_pair(tmp_path, base, [("X-Api-Version", "2")], [])
+    working, refused = noisy_pair(tmp_path, base, [("X-Client-Release", "2")], [])
     out = subprocess.run([sys.executable, "-m", "wizard403", "compare", str(working), str(refused), "--live"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     md = out.stdout
     table = md[md.index("## Differences"):]
     first_row = [line for line in table.splitlines() if line.startswith("| **culprit**")]
-    assert first_row and "X-Api-Version" in first_row[0]
+    assert first_row and "X-Client-Release" in first_row[0]
     assert "## What to do" in md and "## Noise" in md and "traceparent" in md
     assert "\x1b" not in md and "\x1b" not in out.stderr
 
 
 def test_toml_and_json_hold_the_same_keys(tmp_path, capsys):
-    working, refused = noisy_pair(tmp_path, "https://api.example.com/x", [("X-Api-Version", "2")], [])
+    working, refused = noisy_pair(tmp_path, "https://api.example.com/x", [("X-Client-Release", "2")], [])
     main(["compare", str(working), str(refused), "--format", "toml", "--quiet"])
     as_toml = tomllib.loads(capsys.readouterr().out)
     code, as_json = run_compare(capsys, str(working), str(refused))
@@ -336,7 +336,7 @@ def test_check_with_working_feeds_the_ranking(pair_lab, tmp_path, capsys):
 
 
 def test_a_curl_proxy_is_honoured_by_the_live_replay(tmp_path, capsys):
-    working = curl_file(tmp_path / "w.txt", "http://127.0.0.1:9/x", [("X-Api-Version", "2")])
+    working = curl_file(tmp_path / "w.txt", "http://127.0.0.1:9/x", [("X-Client-Release", "2")])
     refused = curl_file(tmp_path / "r.txt", "http://127.0.0.1:9/x", [])
     for side in (working, refused):
         side.write_text(side.read_text().replace("curl ", "curl -x http://127.0.0.1:1 ", 1))
@@ -353,16 +353,16 @@ def test_a_timeout_of_zero_is_bad_input(tmp_path, capsys):
 
 def test_each_replay_says_what_it_took_over_and_an_early_budget_end_says_so(pair_lab, tmp_path, capsys):
     base = f"{pair_lab.base_url}/api/v2/orders"
-    working, refused = noisy_pair(tmp_path, base, [("X-Api-Version", "2")], [])
+    working, refused = noisy_pair(tmp_path, base, [("X-Client-Release", "2")], [])
     code, report = run_compare(capsys, str(working), str(refused), "--live")
     assert report["requests"][0]["took_over"] == []
-    assert any("header X-Api-Version" in row["took_over"] for row in report["requests"][1:])
+    assert any("header X-Client-Release" in row["took_over"] for row in report["requests"][1:])
     code, report = run_compare(capsys, str(working), str(refused), "--live", "--budget", "1")
     assert "budget ran out" in report["verdict"] and "--live" not in report["verdict"]
 
 
 def test_report_on_a_comparison_says_what_the_file_is(tmp_path, capsys):
-    working, refused = noisy_pair(tmp_path, "https://api.example.com/x", [("X-Api-Version", "2")], [])
+    working, refused = noisy_pair(tmp_path, "https://api.example.com/x", [("X-Client-Release", "2")], [])
     out = tmp_path / "cmp.toml"
     assert main(["compare", str(working), str(refused), "-o", str(out), "--quiet"]) == 0
     assert main(["report", str(out)]) == 2

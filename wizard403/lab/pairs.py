@@ -1,6 +1,6 @@
 """Lab pages for `compare`: refusals that one detail of the request decides, so a working request differs in it.
 
-Each answers 200 when the request has what the page needs and 403 otherwise: a required API version header, and a
+Each answers 200 when the request has what the page needs and 403 otherwise: a required client-release header, and a
 User-Agent policy that admits browsers only. Together with the token-scope, stale-cookie and IP-allowlist scenarios
 they let the tests prove that `compare --live` finds the one difference that matters among many that do not.
 """
@@ -12,21 +12,21 @@ import re
 from wizard403.lab.exchange import LabRequest, LabResponse, LabState
 from wizard403.lab.pages import app_page, json_body
 
-API_VERSION_HEADER = "X-Api-Version"
-API_VERSION = "2"
+RELEASE_HEADER = "X-Client-Release"
+RELEASE = "2"
 BROWSER_RE = re.compile(r"^Mozilla/5\.0 \(.*\) .*(Chrome|Firefox|Safari)/", re.I)
 
 
 def versioned_orders(request: LabRequest, state: LabState) -> LabResponse:
-    """An API that refuses clients that do not say which version they speak (RFC 9457 problem details)."""
-    if request.headers.get(API_VERSION_HEADER) == API_VERSION:
+    """An API whose middleware refuses clients that do not say they are of the current release (RFC 9457)."""
+    if request.headers.get(RELEASE_HEADER) == RELEASE:
         return LabResponse(200, json_body({"orders": [{"id": 1, "total": "12.50"}]}), "application/json")
     problem = {
-        "type": "https://lab.example/problems/api-version-required",
-        "title": "API version header required",
+        "type": "https://lab.example/problems/client-release-required",
+        "title": "Client release header required",
         "status": 403,
-        "detail": f"This API refuses requests without the header {API_VERSION_HEADER}: {API_VERSION}; "
-                  "clients of version 1 are no longer accepted.",
+        "detail": f"Orders are served only to clients that send {RELEASE_HEADER}: {RELEASE}; "
+                  "clients of the first release are no longer accepted.",
     }
     return LabResponse(403, json_body(problem), "application/problem+json")
 

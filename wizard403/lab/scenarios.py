@@ -209,11 +209,11 @@ SCENARIOS: tuple[Scenario, ...] = (
         expected_cause="file-permissions",
     ),
     Scenario(
-        id="api-version",
+        id="client-release",
         path="/api/v2/orders",
-        title="API refuses clients that send no version header",
+        title="API refuses clients that do not send the release header",
         description=(
-            "The orders API answers 403 with a problem document unless the request says X-Api-Version: 2. "
+            "The orders API answers 403 with a problem document unless the request says X-Client-Release: 2. "
             "A colleague's client sends the header and works; compare the two requests to find it."
         ),
         expected_cause="app-rule",
