@@ -4,6 +4,10 @@ A HAR handed to support holds live sessions, so nothing that can act as a creden
 cookie values, secret query and form parameters, JWT signatures, and any of those values echoed elsewhere in the
 file (response bodies, redirect URLs, vendor fields). The structure stays a valid HAR that any viewer, and
 `open_har`, still reads; bodies are kept so the block pages can still be diagnosed.
+
+Big files are handled in two passes over the lazily read file (`harfile`): the first decodes every entry without
+its response body to collect the secrets, the second decodes, scrubs and writes one entry at a time, so the copy
+is never held in memory whole.
 """
 
 from __future__ import annotations
@@ -15,11 +19,14 @@ import os
 import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import unquote
 
+import msgspec
+from msgspec import UNSET, UnsetType
+
 from wizard403.errors import InputError
-from wizard403.inputs.har import DEFAULT_MAX_HAR_BYTES, load_har_document
+from wizard403.inputs.harfile import HarSource, Progress, decode, decode_view, read_har
 from wizard403.redact import (
     FINGERPRINT_RE,
     MIN_SECRET_LEN,
@@ -79,26 +86,55 @@ class SanitizeReport:
         return self.summary()
 
 
-def sanitize_har(src: Path | str, dst: Path | str, max_bytes: int = DEFAULT_MAX_HAR_BYTES) -> SanitizeReport:
-    """Write a redacted copy of `src` to `dst` and say what was replaced; InputError on unusable input."""
+def sanitize_har(
+    src: Path | str, dst: Path | str, max_bytes: int | None = None, progress: Progress | None = None
+) -> SanitizeReport:
+    """Write a redacted copy of `src` to `dst` and say what was replaced; InputError on unusable input.
+    `max_bytes` and `progress` are those of `open_har`."""
     src, dst = Path(src), Path(dst)
     if dst.exists() and dst.resolve() == src.resolve():
         raise InputError("the sanitised copy must go to a different file from the original.")
-    doc = load_har_document(src, max_bytes)
+    source = read_har(src, max_bytes, progress)
     report = SanitizeReport()
-    log = doc["log"]
-    secrets = _ordered(_collect_secrets(log["entries"]))
+    secrets = _ordered(_collect_secrets(_secret_view(item) for item in source.entries))
     report.secrets = len(secrets)
     scrubber = _Scrubber(secrets, report)
-    for entry in log["entries"]:
-        if isinstance(entry, dict):
-            scrubber.entry(entry)
-            report.entries += 1
-    for key in list(log):
-        if key not in ("entries", "version", "creator", "browser"):
-            log[key] = scrubber.anything(log[key])
-    _write(doc, dst, indent=2 if src.stat().st_size < _INDENT_LIMIT else None)
+    _write(dst, lambda out: _stream(source, scrubber, out, indent=2 if source.size < _INDENT_LIMIT else None))
     return report
+
+
+# -- reading: the parts of each entry that can hold a secret, without the response bodies --------------------------
+
+
+class _ResponseSecrets(msgspec.Struct):
+    headers: Any = UNSET
+    cookies: Any = UNSET
+    redirectURL: Any = UNSET
+
+
+class _EntrySecrets(msgspec.Struct):
+    request: Any = UNSET
+    response: _ResponseSecrets | UnsetType = UNSET
+
+
+_SECRETS_VIEW = msgspec.json.Decoder(_EntrySecrets)
+_MSGSPEC = msgspec.json.Decoder()
+_ENCODER = msgspec.json.Encoder()
+
+
+def _secret_view(item: Any) -> Any:
+    if not isinstance(item, msgspec.Raw):
+        return item
+    view = decode_view(item, _SECRETS_VIEW)
+    if view is None:
+        return decode(item)
+    out: dict[str, Any] = {}
+    if view.request is not UNSET:
+        out["request"] = view.request
+    if view.response is not UNSET:
+        out["response"] = {k: getattr(view.response, k) for k in view.response.__struct_fields__}
+        out["response"] = {k: v for k, v in out["response"].items() if v is not UNSET}
+    return out
 
 
 # -- finding the secrets ------------------------------------------------------------------------------------------
@@ -343,23 +379,113 @@ class _Scrubber:
         return value
 
 
-def _write(doc: dict, dst: Path, indent: int | None) -> None:
+# -- writing: one entry at a time, laid out as json.dump would lay out the whole document --------------------------
+
+
+class _Layout:
+    """json.dump's layout of a document written piece by piece: indented (2) or compact."""
+
+    def __init__(self, out: BinaryIO, indent: int | None):
+        self.out = out
+        self.indent = indent
+
+    def value(self, value: Any, level: int, fast: bool = False) -> None:
+        """One value at nesting `level`; `fast` (msgspec's encoder) only for compact output of plain JSON values."""
+        if fast and self.indent is None:
+            try:
+                self.out.write(_ENCODER.encode(value))
+                return
+            except (UnicodeEncodeError, TypeError, OverflowError, msgspec.EncodeError):
+                pass
+        if self.indent is None:
+            dump = lambda ascii: json.dumps(value, ensure_ascii=ascii, separators=(",", ":"))  # noqa: E731
+        else:
+            dump = lambda ascii: json.dumps(value, ensure_ascii=ascii, indent=self.indent).replace(  # noqa: E731
+                "\n", "\n" + " " * (self.indent * level)
+            )
+        try:
+            self.out.write(dump(False).encode("utf-8"))
+        except UnicodeEncodeError:
+            # A lone surrogate from a \\udXXX escape cannot be written as UTF-8: escape this value instead.
+            self.out.write(dump(True).encode("ascii"))
+
+    def open(self, bracket: str) -> None:
+        self.out.write(bracket.encode())
+
+    def member(self, key: str, first: bool, level: int) -> None:
+        self.item(first, level)
+        sep = ":" if self.indent is None else ": "
+        try:
+            self.out.write((json.dumps(key, ensure_ascii=False) + sep).encode("utf-8"))
+        except UnicodeEncodeError:
+            self.out.write((json.dumps(key) + sep).encode("ascii"))
+
+    def item(self, first: bool, level: int) -> None:
+        comma = b"" if first else b","
+        if self.indent is None:
+            self.out.write(comma)
+        else:
+            self.out.write(comma + b"\n" + b" " * (self.indent * level))
+
+    def close(self, bracket: str, empty: bool, level: int) -> None:
+        if self.indent is not None and not empty:
+            self.out.write(b"\n" + b" " * (self.indent * level))
+        self.out.write(bracket.encode())
+
+
+def _stream(source: HarSource, scrubber: _Scrubber, out: BinaryIO, indent: int | None) -> None:
+    """The scrubbed document: top-level members as they are, the log's members scrubbed, entries one by one."""
+    layout = _Layout(out, indent)
+    layout.open("{")
+    for n, (key, value) in enumerate(source.top.items()):
+        layout.member(key, n == 0, 1)
+        if key != "log":
+            layout.value(decode(value), 1)
+            continue
+        layout.open("{")
+        for m, (lkey, lvalue) in enumerate(source.log.items()):
+            layout.member(lkey, m == 0, 2)
+            if lkey == "entries":
+                _stream_entries(source.entries, scrubber, layout)
+            elif lkey in ("version", "creator", "browser"):
+                layout.value(decode(lvalue), 2)
+            else:
+                layout.value(scrubber.anything(decode(lvalue)), 2)
+        layout.close("}", not source.log, 1)
+    layout.close("}", not source.top, 0)
+    out.write(b"\n")
+
+
+def _stream_entries(entries: list[Any], scrubber: _Scrubber, layout: _Layout) -> None:
+    layout.open("[")
+    for n, item in enumerate(entries):
+        fast = isinstance(item, msgspec.Raw)
+        try:
+            entry = _MSGSPEC.decode(item) if fast else item
+        except msgspec.DecodeError:
+            entry, fast = decode(item), False
+        if isinstance(entry, dict):
+            scrubber.entry(entry)
+            scrubber.report.entries += 1
+        layout.item(n == 0, 3)
+        layout.value(entry, 3, fast)
+    layout.close("]", not entries, 2)
+
+
+def _write(dst: Path, write: Any) -> None:
+    """Call write(binary file) on a temporary file beside dst, then move it into place."""
     directory = dst.parent if str(dst.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=".wizard403-", suffix=".har", dir=directory)
     except OSError as err:
         raise InputError(f"cannot write {dst}: {err.strerror or err}.") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            try:
-                json.dump(doc, fh, ensure_ascii=False, indent=indent)
-            except UnicodeEncodeError:
-                # A lone surrogate from a \\udXXX escape cannot be written as UTF-8: fall back to escapes.
-                fh.seek(0)
-                fh.truncate()
-                json.dump(doc, fh, ensure_ascii=True, indent=indent)
-            fh.write("\n")
+        with os.fdopen(fd, "wb", buffering=1024 * 1024) as fh:
+            write(fh)
         os.replace(tmp, dst)
     except OSError as err:
         Path(tmp).unlink(missing_ok=True)
         raise InputError(f"cannot write {dst}: {err.strerror or err}.") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
