@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
+from wizard403.fastre import prefixed
 from wizard403.model import CREDENTIAL_HEADERS
 
 FINGERPRINT_RE = re.compile(r"\[redacted sha256:[0-9a-f]{8}\]")
@@ -36,24 +37,25 @@ SECRET_PARAM_RE = re.compile(
     re.I,
 )
 
-JWT_RE = re.compile(r"\b(eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,})\.([A-Za-z0-9_-]{8,})")
+# The free-text patterns are wrapped by `prefixed`: the same matches, but `sub` only tries where one can start.
+JWT_RE = prefixed(re.compile(r"\b(eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,})\.([A-Za-z0-9_-]{8,})"))
 # Well-known token shapes that may appear in free text (bodies, notes, pasted commands).
-TOKEN_PATTERNS = (
+TOKEN_PATTERNS = tuple(prefixed(p) for p in (
     re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}\b"),
     re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}\b"),
     re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"),
     re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
     re.compile(r"\bsk-[A-Za-z0-9_-]{20,}\b"),
     re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"),
-)
+))
 # A scheme word followed by something token-shaped (8+ characters with a digit), not by an ordinary word.
-BEARER_RE = re.compile(r"(?i)\b(bearer|basic|token)\s+((?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,})")
+BEARER_RE = prefixed(re.compile(r"(?i)\b(bearer|basic|token)\s+((?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,})"))
 # `password=…`, `"token": "…"` in free text; the value must look like a secret (a digit in it, or 16+ characters),
 # so that prose such as "token: 'Authorization: Bearer'" stays readable.
-KEYVALUE_RE = re.compile(
+KEYVALUE_RE = prefixed(re.compile(
     r"(?i)([\"']?(?:password|passwd|pwd|secret|client_secret|token|access_token|refresh_token|id_token|api_key|apikey|"
     r"csrfmiddlewaretoken|authenticity_token|session(?:id)?)[\"']?\s*[:=]\s*[\"']?)((?=[^\"'&\s,;}<\[]*\d)[^\"'&\s,;}<\[]{4,}|[^\"'&\s,;}<\[]{16,})"
-)
+))
 MIN_SECRET_LEN = 4
 
 

@@ -22,7 +22,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from wizard403.errors import InputError
-from wizard403.inputs.blockpages import BODY_SCAN_LIMIT, body_marker, header_marker
+from wizard403.inputs.blockpages import BLOCK_MARKERS, BODY_SCAN_LIMIT, body_marker, header_marker
 from wizard403.inputs.harfile import (
     DEFAULT_MAX_HAR_BYTES,
     MAX_HAR_ENV,
@@ -59,6 +59,9 @@ _NOT_REPLAYED = frozenset({"content-length", "connection", "keep-alive", "transf
 _MAX_COOKIE_SENTENCES = 4
 # Response headers the analysis of *other* entries needs (redirects and cookies set earlier): kept per entry.
 _KEPT_RESPONSE_HEADERS = frozenset({"set-cookie", "location"})
+_CREDENTIAL_HEADERS = frozenset({"cookie", "authorization"})
+# Response headers the summary looks at: those, and the block-page markers.
+_WATCHED_HEADERS = _KEPT_RESPONSE_HEADERS | {m.header for m in BLOCK_MARKERS if m.header}
 
 
 @dataclass(slots=True)
@@ -79,30 +82,38 @@ class HarEntry:
 # -- the view of an entry that the listing reads: everything but the bodies --------------------------------------
 
 
-class _ContentView(msgspec.Struct):
+class _View(msgspec.Struct):
+    """A part of an entry decoded without its bodies; read with .get() like the dictionary it stands for."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = getattr(self, key, UNSET)
+        return default if value is UNSET else value
+
+
+class _ContentView(_View):
     mimeType: Any = UNSET
     size: Any = UNSET
     encoding: Any = UNSET
     text: msgspec.Raw | UnsetType = UNSET  # the body: kept as a slice, only its start is read (block pages)
 
 
-class _ResponseView(msgspec.Struct):
+class _ResponseView(_View):
     status: Any = UNSET
-    headers: Any = UNSET
+    headers: msgspec.Raw | UnsetType = UNSET  # read through _named_headers
     cookies: Any = UNSET
     redirectURL: Any = UNSET
     bodySize: Any = UNSET
     content: _ContentView | UnsetType = UNSET
 
 
-class _RequestView(msgspec.Struct):
+class _RequestView(_View):
     method: Any = UNSET
     url: Any = UNSET
-    headers: Any = UNSET
+    headers: msgspec.Raw | UnsetType = UNSET  # read through _named_headers
     cookies: Any = UNSET
 
 
-class _EntryView(msgspec.Struct):
+class _EntryView(_View):
     request: _RequestView | UnsetType = UNSET
     response: _ResponseView | UnsetType = UNSET
     startedDateTime: Any = UNSET
@@ -111,25 +122,13 @@ class _EntryView(msgspec.Struct):
 _VIEW = msgspec.json.Decoder(_EntryView)
 
 
-def _fields(struct: msgspec.Struct) -> dict[str, Any]:
-    return {f: v for f in struct.__struct_fields__ if (v := getattr(struct, f)) is not UNSET}
-
-
 def _view(item: Any) -> Any:
-    """An entry as the dictionaries the summary reads: without its bodies when it is still a raw slice."""
+    """An entry as the summary reads it: without its bodies when it is still a raw slice."""
     if not isinstance(item, msgspec.Raw):
         return item
     view = decode_view(item, _VIEW)
-    if view is None:  # not shaped like a HAR entry (a list for headers' parent, a string for a request...)
-        return decode(item)
-    out = _fields(view)
-    for part in ("request", "response"):
-        if part in out:
-            out[part] = _fields(out[part])
-    content = out.get("response", {}).get("content")
-    if content is not None:
-        out["response"]["content"] = _fields(content)
-    return out
+    # Not shaped like a HAR entry (a string for a request, a list for its content...): decoded as it is.
+    return decode(item) if view is None else view
 
 
 def open_har(path: str | Path, max_bytes: int | None = None, progress: Progress | None = None) -> HarArchive:
@@ -148,8 +147,7 @@ class HarArchive:
         source = document if isinstance(document, HarSource) else HarSource.from_document(document, name or "recording.har")
         self.name = name or source.name
         self.source = source
-        log = source.log
-        creator = decode(log.get("creator"))
+        creator = decode(source.creator)
         creator = creator if isinstance(creator, dict) else {}
         self.creator = " ".join(str(creator.get(k, "")) for k in ("name", "version")).strip()
         self._raw: list[Any] = source.entries
@@ -165,13 +163,14 @@ class HarArchive:
             view = _view(raw)
             if self._stripped and _carries_credentials(view):
                 self._stripped = False
-            entry = _summarise(position, view)
+            watched = _named_headers(_dict(_dict(view).get("response")).get("headers"), _WATCHED_HEADERS)
+            entry = _summarise(position, view, watched)
             if entry is None:
                 skipped.append(position)
                 continue
             self.entries.append(entry)
             self._by_index[position] = entry
-            kept = _kept_response(view)
+            kept = _kept_response(view, watched)
             if kept:
                 self._kept[position] = kept
         if not self.entries:
@@ -430,7 +429,8 @@ class HarArchive:
 
 
 def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
+    """An object of the entry (a dictionary, or a view of one), or {} for anything else."""
+    return value if isinstance(value, (dict, _View)) else {}
 
 
 def _list(value: Any) -> list:
@@ -474,34 +474,46 @@ def _carries_credentials(raw: Any) -> bool:
     req = _dict(_dict(raw).get("request"))
     if _list(req.get("cookies")):
         return True
-    return any(name.lower() in ("cookie", "authorization") for name, _ in _pairs(req.get("headers")))
+    return bool(_pairs(_named_headers(req.get("headers"), _CREDENTIAL_HEADERS)))
 
 
-def _kept_response(raw: Any) -> dict:
+def _named_headers(headers: Any, names: frozenset[str]) -> list[dict]:
+    """The headers (name/value objects) whose lower-case name is one of `names`. A raw slice is first searched as
+    bytes, so that the headers of most entries are never decoded: a name can only hide from that search behind a
+    \\u escape or a non-ASCII letter (the Kelvin sign lower-cases to k), and then the slice is decoded."""
+    if isinstance(headers, msgspec.Raw):
+        low = bytes(headers).lower()
+        if low.isascii() and b"\\u" not in low and not any(name.encode() in low for name in names):
+            return []
+        headers = decode(headers)
+    return [h for h in _list(headers) if isinstance(h, dict) and h.get("name") and str(h["name"]).lower() in names]
+
+
+def _kept_response(raw: Any, watched: list[dict]) -> dict:
     """The parts of a response that the analysis of later entries reads: Set-Cookie and Location headers, the
     cookies array and redirectURL (empty for most entries)."""
     resp = _dict(_dict(raw).get("response"))
     kept: dict[str, Any] = {}
-    headers = [h for h in _list(resp.get("headers")) if isinstance(h, dict) and str(h.get("name") or "").lower() in _KEPT_RESPONSE_HEADERS]
+    headers = [h for h in watched if str(h["name"]).lower() in _KEPT_RESPONSE_HEADERS]
     if headers:
         kept["headers"] = headers
     if _list(resp.get("cookies")):
-        kept["cookies"] = resp["cookies"]
+        kept["cookies"] = resp.get("cookies")
     if resp.get("redirectURL"):
-        kept["redirectURL"] = resp["redirectURL"]
+        kept["redirectURL"] = resp.get("redirectURL")
     return kept
 
 
-def _summarise(position: int, raw: Any) -> HarEntry | None:
-    if not isinstance(raw, dict):
+def _summarise(position: int, raw: Any, watched: list[dict] | None = None) -> HarEntry | None:
+    """The summary of one entry; `watched` are its response headers that can mark a block page (all when None)."""
+    if not isinstance(raw, (dict, _View)):
         return None
     req, resp = raw.get("request"), raw.get("response")
-    if not isinstance(req, dict) or not req.get("url"):
+    if not isinstance(req, (dict, _View)) or not req.get("url"):
         return None
-    if not isinstance(resp, dict):
-        resp = {}
+    resp = _dict(resp)
     status = _int(resp.get("status"))
-    content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
+    content = _dict(resp.get("content"))
     size = _int(content.get("size"), -1)
     if size < 0:
         size = max(_int(resp.get("bodySize"), 0), 0)
@@ -509,7 +521,7 @@ def _summarise(position: int, raw: Any) -> HarEntry | None:
     if status in (401, 403):
         refused, reason = True, f"status {status}"
     else:
-        label = header_marker(_pairs(resp.get("headers")))
+        label = header_marker(_pairs(resp.get("headers") if watched is None else watched))
         if not label and "html" in str(content.get("mimeType") or "").lower():
             label = body_marker(_content_text(content, BODY_SCAN_LIMIT))
         if label:
@@ -517,7 +529,7 @@ def _summarise(position: int, raw: Any) -> HarEntry | None:
     return HarEntry(
         index=position,
         method=str(req.get("method") or "GET").upper(),
-        url=str(req["url"]),
+        url=str(req.get("url")),
         status=status,
         size=size,
         started=str(raw.get("startedDateTime") or ""),

@@ -45,17 +45,29 @@ _ANY = msgspec.json.Decoder()
 _JSON_SPACE = b" \t\r\n"
 
 
+class _LogOutline(msgspec.Struct):
+    entries: list[msgspec.Raw]
+    creator: msgspec.Raw = msgspec.field(default_factory=lambda: msgspec.Raw(b"null"))
+
+
+class _Outline(msgspec.Struct):
+    log: _LogOutline
+
+
+_OUTLINE = msgspec.json.Decoder(_Outline)
+
+
 @dataclass
 class HarSource:
-    """The parsed outline of a HAR file. `top` and `log` keep their members in file order and `entries` its items,
-    each a `msgspec.Raw` slice of the file (or a decoded value when the file was read the slow way)."""
+    """The parsed outline of a HAR file: `entries` holds its log entries in file order, each a `msgspec.Raw` slice
+    of the file (or a decoded value when the file was read the slow way); `creator` likewise."""
 
     name: str
     size: int
-    top: dict[str, Any]
-    log: dict[str, Any]
     entries: list[Any]
-    buffer: Any = field(default=None, repr=False)  # keeps the bytes the slices point into alive
+    creator: Any = None
+    buffer: Any = field(default=None, repr=False)  # the bytes the slices point into
+    document: Any = field(default=None, repr=False)  # the decoded document, when read the slow way
 
     @classmethod
     def from_document(cls, document: Any, name: str, size: int = 0) -> HarSource:
@@ -65,7 +77,15 @@ class HarSource:
             raise InputError(f"{name} is not a HAR file: it has no log.entries list.")
         if not log["entries"]:
             raise InputError(f"{name} holds no requests: its log.entries list is empty.")
-        return cls(name, size, dict(document), dict(log), log["entries"])
+        return cls(name, size, log["entries"], log.get("creator"), document=document)
+
+    def members(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The document's top-level members and the log's, in file order (raw slices, or decoded values): what a
+        copy of the whole file needs. One more pass over the file."""
+        if self.document is not None:
+            return dict(self.document), dict(self.document["log"])
+        top = _TOP.decode(self.buffer)
+        return top, _TOP.decode(top["log"])
 
 
 def decode(value: Any) -> Any:
@@ -233,6 +253,8 @@ def _sniff(head: bytes, name: str) -> None:
 
 
 def _check_utf8(buffer: bytearray, name: str) -> None:
+    if buffer.isascii():
+        return
     decoder = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(buffer)
     try:
@@ -246,22 +268,20 @@ def _check_utf8(buffer: bytearray, name: str) -> None:
 
 
 def _outline(data: bytearray, name: str) -> HarSource:
-    first = data[_SPACE_BYTES_RE.match(data).end() :][:1]
+    start = _SPACE_BYTES_RE.match(data).end()
+    first = data[start : start + 1]
     if first != b"{":
         kind = "a JSON list" if first == b"[" else "text that is not JSON"
         raise InputError(f"{name} is not a HAR file: it holds {kind}, not a HAR log object.")
     try:
-        top = _TOP.decode(data)
+        outline = _OUTLINE.decode(data)
+    except msgspec.ValidationError:
+        raise InputError(f"{name} is not a HAR file: it has no log.entries list.") from None
     except msgspec.DecodeError:
         return _outline_slowly(data, name)
-    try:
-        log = _TOP.decode(top["log"])
-        entries = _ENTRIES.decode(log["entries"])
-    except (KeyError, msgspec.ValidationError):
-        raise InputError(f"{name} is not a HAR file: it has no log.entries list.") from None
-    if not entries:
+    if not outline.log.entries:
         raise InputError(f"{name} holds no requests: its log.entries list is empty.")
-    return HarSource(name, len(data), top, log, entries, buffer=data)
+    return HarSource(name, len(data), outline.log.entries, outline.log.creator, buffer=data)
 
 
 def _outline_slowly(data: bytearray, name: str) -> HarSource:

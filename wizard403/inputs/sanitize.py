@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote
 
+import ahocorasick_rs
 import msgspec
 from msgspec import UNSET, UnsetType
 
@@ -213,22 +214,64 @@ def _split_set_cookies(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 # -- replacing them -----------------------------------------------------------------------------------------------
 
 
+# Every character of a fingerprint: a secret made only of these could appear inside one once it is written.
+_FINGERPRINT_CHARS = frozenset("[redacted sha256:0123456789abcdef]")
+
+
+class _SecretSearch:
+    """Which of the file's secrets a text holds, in one pass (Aho-Corasick) instead of one search per secret.
+
+    Replacing the secrets longest first, each where it still occurs, is what decides the copy; this only narrows
+    the secrets tried to those that can occur. A secret can newly occur after an earlier one was replaced only by
+    overlapping the fingerprint written in its place, so it would hold a bracket or be made of fingerprint
+    characters alone: such secrets are always tried."""
+
+    def __init__(self, secrets: list[str]):
+        self.secrets = secrets
+        self.always = [i for i, s in enumerate(secrets) if "[" in s or "]" in s or set(s) <= _FINGERPRINT_CHARS]
+        searched = [i for i in range(len(secrets)) if i not in set(self.always)]
+        self._ids = searched
+        self._text = ahocorasick_rs.AhoCorasick([secrets[i] for i in searched]) if searched else None
+        self._raw = [s.encode("utf-8", "surrogateescape") for s in secrets]
+        self._bytes = ahocorasick_rs.BytesAhoCorasick([self._raw[i] for i in searched]) if searched else None
+
+    def _order(self, found: set[int]) -> list[int]:
+        return sorted(found.union(self.always)) if self.always else sorted(found)
+
+    def in_text(self, value: str) -> list[str]:
+        found: set[int] = set()
+        if self._text is not None:
+            try:
+                found = {self._ids[i] for i, _, _ in self._text.find_matches_as_indexes(value, overlapping=True)}
+            except UnicodeEncodeError:  # a lone surrogate: every secret is tried
+                found = set(self._ids)
+        return [self.secrets[i] for i in self._order(found)]
+
+    def in_data(self, value: bytes) -> list[tuple[str, bytes]]:
+        found: set[int] = set()
+        if self._bytes is not None:
+            found = {self._ids[i] for i, _, _ in self._bytes.find_matches_as_indexes(value, overlapping=True)}
+        return [(self.secrets[i], self._raw[i]) for i in self._order(found)]
+
+
 class _Scrubber:
     """Applies the redaction rules to each part of an entry and counts what changed."""
 
     def __init__(self, secrets: list[str], report: SanitizeReport):
         self.secrets = secrets
         self.report = report
+        self.search = _SecretSearch(secrets)
+
+    # The two per-value calls: every string and every binary body of the copy goes through one of them.
 
     def text(self, value: str) -> str:
-        for secret in self.secrets:
+        for secret in self.search.in_text(value):
             if secret in value:
                 value = value.replace(secret, fingerprint(secret))
         return redact_text(value)
 
     def data(self, value: bytes) -> bytes:
-        for secret in self.secrets:
-            raw = secret.encode("utf-8", "surrogateescape")
+        for secret, raw in self.search.in_data(value):
             if raw in value:
                 value = value.replace(raw, fingerprint(secret).encode())
         return value
@@ -436,14 +479,15 @@ class _Layout:
 def _stream(source: HarSource, scrubber: _Scrubber, out: BinaryIO, indent: int | None) -> None:
     """The scrubbed document: top-level members as they are, the log's members scrubbed, entries one by one."""
     layout = _Layout(out, indent)
+    top, log = source.members()
     layout.open("{")
-    for n, (key, value) in enumerate(source.top.items()):
+    for n, (key, value) in enumerate(top.items()):
         layout.member(key, n == 0, 1)
         if key != "log":
             layout.value(decode(value), 1)
             continue
         layout.open("{")
-        for m, (lkey, lvalue) in enumerate(source.log.items()):
+        for m, (lkey, lvalue) in enumerate(log.items()):
             layout.member(lkey, m == 0, 2)
             if lkey == "entries":
                 _stream_entries(source.entries, scrubber, layout)
@@ -451,8 +495,8 @@ def _stream(source: HarSource, scrubber: _Scrubber, out: BinaryIO, indent: int |
                 layout.value(decode(lvalue), 2)
             else:
                 layout.value(scrubber.anything(decode(lvalue)), 2)
-        layout.close("}", not source.log, 1)
-    layout.close("}", not source.top, 0)
+        layout.close("}", not log, 1)
+    layout.close("}", not top, 0)
     out.write(b"\n")
 
 
