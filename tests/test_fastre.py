@@ -107,3 +107,11 @@ def test_fold_hazards_are_all_the_letters_case_folding_equates_with_ascii():
     text = ("\u017fecret=abcd1234 " * 40)
     assert redact.KEYVALUE_RE.sub(lambda m: "X", text) == redact.KEYVALUE_RE.pattern_object.sub(lambda m: "X", text)
     assert "X" in redact.KEYVALUE_RE.sub(lambda m: "X", text)  # the long s is a case-insensitive s for re
+
+
+def test_lone_surrogates_and_partly_case_insensitive_patterns():
+    text = "\udc80 token=abcd1234 " * 30
+    assert redact.KEYVALUE_RE.sub(lambda m: "X", text) == redact.KEYVALUE_RE.pattern_object.sub(lambda m: "X", text)
+    mixed = prefixed(re.compile(r"(?i:secret)=\d+"))
+    for text in ("SECRET=12", "x" * 300 + " SeCrEt=99 " + "y" * 300):
+        assert mixed.sub("[gone]", text) == mixed.pattern_object.sub("[gone]", text) != text

@@ -162,3 +162,15 @@ def test_bad_input_and_same_file(tmp_path):
         sanitize_har(same, same)
     with pytest.raises(InputError, match="cannot write"):
         sanitize_har(same, tmp_path / "no-such-dir" / "out.har")
+
+
+def test_secrets_that_could_hide_in_a_fingerprint_are_always_tried():
+    from wizard403.inputs.sanitize import _fits_in_fingerprint, _SecretSearch
+
+    assert _fits_in_fingerprint("beef12") and _fits_in_fingerprint("d sha256:ab") and _fits_in_fingerprint("x]")
+    assert not _fits_in_fingerprint("54e949da0a21f60a3c743c0621") and not _fits_in_fingerprint("true")
+    # A secret that only appears once an earlier one became a fingerprint is still replaced, as before.
+    first = "s3cr3t-session-value"
+    inside = fingerprint(first)[17:23]  # six hex digits of the first secret's fingerprint
+    search = _SecretSearch(sorted([first, inside], key=lambda s: (-len(s), s)))
+    assert search.in_text(f"token {first} here") == sorted([first, inside], key=lambda s: (-len(s), s))

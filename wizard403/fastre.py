@@ -20,10 +20,11 @@ try:  # one pass for several words when available (a dependency of sanitize's se
     import ahocorasick_rs
 except ImportError:  # pragma: no cover - the plain search below gives the same answer
     ahocorasick_rs = None
+_DFA = ahocorasick_rs.Implementation.DFA if ahocorasick_rs is not None else None
 
 # The words found must be at least this long to be worth searching for (and at most this long to be few).
 _MIN_WORD, _MAX_WORD, _MAX_WORDS, _MAX_LEAD = 2, 3, 48, 3
-# Texts shorter than this go straight to `pattern.sub`: for them the search costs more than it saves.
+# Texts shorter than this that hold one of the words go straight to `pattern.sub`.
 SHORT_TEXT = 256
 # Characters that IGNORECASE matching equates with an ASCII letter although their lower() is not ASCII (long s,
 # dotless i, dotted capital I, Kelvin sign): a text holding one is substituted the slow way.
@@ -131,14 +132,13 @@ class PrefixedPattern:
     def __init__(self, pattern: re.Pattern):
         self.pattern_object = pattern
         self.starts = starts_of(pattern)
-        self._finder = self._gate = None
+        self._finder = None
         self._lower_words: tuple[str, ...] = ()
         if self.starts:
-            self._gate = re.compile("|".join(re.escape(word) for word in self.starts[0]))
             self._lower_words = tuple({word.lower() for word in self.starts[0]})
             _SHARED.add(self._lower_words)
             if ahocorasick_rs is not None and len(self.starts[0]) > 1:
-                self._finder = ahocorasick_rs.AhoCorasick(list(self.starts[0]))
+                self._finder = ahocorasick_rs.AhoCorasick(list(self.starts[0]), implementation=_DFA)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.pattern_object, name)
@@ -149,7 +149,10 @@ class PrefixedPattern:
     def _hits(self, haystack: str) -> set[int]:
         words, _, _ = self.starts  # type: ignore[misc]
         if self._finder is not None:
-            return {start for _, start, _ in self._finder.find_matches_as_indexes(haystack, overlapping=True)}
+            try:
+                return {start for _, start, _ in self._finder.find_matches_as_indexes(haystack, overlapping=True)}
+            except (UnicodeError, ValueError):  # a lone surrogate: the plain search below
+                pass
         hits: set[int] = set()
         for word in words:
             i = haystack.find(word)
@@ -162,19 +165,21 @@ class PrefixedPattern:
         pattern = self.pattern_object
         if self.starts is None or count or type(string) is not str:
             return pattern.sub(repl, string, count)
-        _, lead, nocase = self.starts
-        haystack = _lowered(string) if nocase else string
-        if haystack is None:
-            return pattern.sub(repl, string)
-        if len(string) < SHORT_TEXT:  # one search for any of the words, then the plain substitution
-            return pattern.sub(repl, string) if self._gate.search(haystack) else string  # type: ignore[union-attr]
         shared = _SHARED.hits(string)
-        if shared is not None:
+        if shared is not None:  # found with the other patterns' words, case ignored: a superset, match decides
+            if shared.keys().isdisjoint(self._lower_words):
+                return string
             hits = {i for word in self._lower_words for i in shared.get(word, ())}
         else:
+            haystack = _lowered(string) if self.starts[2] else string
+            if haystack is None:
+                return pattern.sub(repl, string)
             hits = self._hits(haystack)
         if not hits:
             return string
+        if len(string) < SHORT_TEXT:
+            return pattern.sub(repl, string)
+        _, lead, _ = self.starts
         candidates = sorted({max(0, h - back) for h in hits for back in range(lead + 1)}) if lead else sorted(hits)
         parts: list[str] = []
         pos = 0
@@ -218,11 +223,27 @@ class _SharedSearch:
         if low is not None and ahocorasick_rs is not None:
             if self._finder is None:
                 ordered = sorted(self.words)
-                self._finder = (ahocorasick_rs.AhoCorasick(ordered), ordered)
-            finder, ordered = self._finder
-            found = {}
-            for index, start, _ in finder.find_matches_as_indexes(low, overlapping=True):
-                found.setdefault(ordered[index], []).append(start)
+                self._finder = (
+                    ahocorasick_rs.AhoCorasick(ordered, implementation=_DFA),
+                    ahocorasick_rs.BytesAhoCorasick([w.encode() for w in ordered], implementation=_DFA),
+                    ordered,
+                )
+            text_finder, bytes_finder, ordered = self._finder
+            try:  # an ASCII text's bytes are at the same positions as its characters, and search quicker
+                if low.isascii():
+                    matches = bytes_finder.find_matches_as_indexes(low.encode("ascii"), overlapping=True)
+                else:
+                    matches = text_finder.find_matches_as_indexes(low, overlapping=True)
+            except (UnicodeError, ValueError):  # a lone surrogate: each pattern searches on its own
+                matches = None
+            if matches is not None:
+                found = {}
+                for index, start, _ in matches:
+                    word = ordered[index]
+                    if word in found:
+                        found[word].append(start)
+                    else:
+                        found[word] = [start]
         self._last = (string, found)
         return found
 

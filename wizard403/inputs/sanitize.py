@@ -214,8 +214,20 @@ def _split_set_cookies(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 # -- replacing them -----------------------------------------------------------------------------------------------
 
 
-# Every character of a fingerprint: a secret made only of these could appear inside one once it is written.
-_FINGERPRINT_CHARS = frozenset("[redacted sha256:0123456789abcdef]")
+# What every fingerprint holds before its 8 hex digits (see redact.fingerprint).
+_FINGERPRINT_HEAD = "redacted sha256:"
+_HEX = frozenset("0123456789abcdef")
+
+
+def _fits_in_fingerprint(secret: str) -> bool:
+    """Whether `secret` could occur in a fingerprint's text (which the replacements write into the copy)."""
+    if "[" in secret or "]" in secret or secret in _FINGERPRINT_HEAD:
+        return True
+    for cut in range(len(secret) + 1):  # the end of the head, then hex digits
+        head, digits = secret[:cut], secret[cut:]
+        if _FINGERPRINT_HEAD.endswith(head) and len(digits) <= 8 and set(digits) <= _HEX:
+            return True
+    return False
 
 
 class _SecretSearch:
@@ -223,35 +235,43 @@ class _SecretSearch:
 
     Replacing the secrets longest first, each where it still occurs, is what decides the copy; this only narrows
     the secrets tried to those that can occur. A secret can newly occur after an earlier one was replaced only by
-    overlapping the fingerprint written in its place, so it would hold a bracket or be made of fingerprint
-    characters alone: such secrets are always tried."""
+    overlapping the fingerprint written in its place (so it holds a bracket) or inside it (a short run of hex
+    digits, a piece of "redacted sha256:"): such secrets are always tried."""
 
     def __init__(self, secrets: list[str]):
         self.secrets = secrets
-        self.always = [i for i, s in enumerate(secrets) if "[" in s or "]" in s or set(s) <= _FINGERPRINT_CHARS]
-        searched = [i for i in range(len(secrets)) if i not in set(self.always)]
+        self.always = [i for i, s in enumerate(secrets) if _fits_in_fingerprint(s)]
+        always = set(self.always)
+        searched = [i for i in range(len(secrets)) if i not in always]
         self._ids = searched
-        self._text = ahocorasick_rs.AhoCorasick([secrets[i] for i in searched]) if searched else None
+        dfa = ahocorasick_rs.Implementation.DFA  # several times faster than the default NFA on big bodies
+        # Texts are searched as their UTF-8 bytes (a substring's bytes are a substring of the text's, and bytes
+        # search quicker than str); binary bodies as they are.
+        words = [secrets[i].encode("utf-8", "surrogatepass") for i in searched]
+        self._text = ahocorasick_rs.BytesAhoCorasick(words, implementation=dfa) if searched else None
         self._raw = [s.encode("utf-8", "surrogateescape") for s in secrets]
-        self._bytes = ahocorasick_rs.BytesAhoCorasick([self._raw[i] for i in searched]) if searched else None
-
-    def _order(self, found: set[int]) -> list[int]:
-        return sorted(found.union(self.always)) if self.always else sorted(found)
+        raw_words = [self._raw[i] for i in searched]
+        self._bytes = ahocorasick_rs.BytesAhoCorasick(raw_words, implementation=dfa) if searched else None
+        self._always_secrets = [secrets[i] for i in self.always]
+        self._always_data = [(secrets[i], self._raw[i]) for i in self.always]
 
     def in_text(self, value: str) -> list[str]:
-        found: set[int] = set()
-        if self._text is not None:
-            try:
-                found = {self._ids[i] for i, _, _ in self._text.find_matches_as_indexes(value, overlapping=True)}
-            except UnicodeEncodeError:  # a lone surrogate: every secret is tried
-                found = set(self._ids)
-        return [self.secrets[i] for i in self._order(found)]
+        if self._text is None:
+            return self._always_secrets
+        hits = self._text.find_matches_as_indexes(value.encode("utf-8", "surrogatepass"), overlapping=True)
+        if not hits:
+            return self._always_secrets
+        ids = self._ids
+        return [self.secrets[i] for i in sorted({ids[h[0]] for h in hits}.union(self.always))]
 
     def in_data(self, value: bytes) -> list[tuple[str, bytes]]:
-        found: set[int] = set()
-        if self._bytes is not None:
-            found = {self._ids[i] for i, _, _ in self._bytes.find_matches_as_indexes(value, overlapping=True)}
-        return [(self.secrets[i], self._raw[i]) for i in self._order(found)]
+        if self._bytes is None:
+            return self._always_data
+        hits = self._bytes.find_matches_as_indexes(value, overlapping=True)
+        if not hits:
+            return self._always_data
+        ids = self._ids
+        return [(self.secrets[i], self._raw[i]) for i in sorted({ids[h[0]] for h in hits}.union(self.always))]
 
 
 class _Scrubber:
