@@ -360,13 +360,17 @@ def _entry_at(text: str, pos: int) -> int | None:
 # -- progress on stderr ------------------------------------------------------------------------------------------
 
 
-def stderr_progress(name: str, size: int, stream: TextIO | None = None) -> Progress | None:
-    """A progress callback that tells how far reading a big file has gone (None for files under 20 MB): one
-    updating line on a terminal, a line per tenth otherwise."""
-    if size <= PROGRESS_MIN_BYTES:
+def stderr_progress(path: str | Path, stream: TextIO | None = None) -> Progress | None:
+    """A progress callback telling how far reading a big file has gone, or None for a file under 20 MB (or one
+    that cannot be read, which read_har will say): one updating line on a terminal, a line per tenth otherwise."""
+    try:
+        if os.stat(path).st_size <= PROGRESS_MIN_BYTES:
+            return None
+    except (OSError, ValueError):
         return None
     out = stream or sys.stderr
     tty = out.isatty() if hasattr(out, "isatty") else False
+    name = visible(Path(path).name or str(path))
     shown = [-1]
 
     def report(done: int, total: int) -> None:
@@ -374,7 +378,7 @@ def stderr_progress(name: str, size: int, stream: TextIO | None = None) -> Progr
         if not tty and tenth == shown[0]:
             return
         shown[0] = tenth
-        line = f"wizard403: reading {visible(name)}: {human_size(done)} of {human_size(total)}"
+        line = f"wizard403: reading {name}: {human_size(done)} of {human_size(total)}"
         if tty:
             out.write("\r" + line + ("\n" if done >= total else ""))
         else:
