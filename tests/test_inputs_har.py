@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-import wizard403.inputs.har as har_module
 import wizard403.inputs.harfile as harfile
 from wizard403.errors import InputError
 from wizard403.inputs.har import DEFAULT_MAX_HAR_BYTES, MAX_HAR_ENV, HarArchive, open_har

@@ -153,6 +153,7 @@ def _collect_secrets(entries: list[Any]) -> set[str]:
     """Every credential-like value on the request side of the file (and cookies the server handed out)."""
     strong: set[str] = set()
     weak: set[str] = set()
+    seen: set[tuple[str, str]] = set()  # a recording repeats most headers: each pair is looked at once
     for entry in entries:
         if not isinstance(entry, dict):
             continue
@@ -161,6 +162,9 @@ def _collect_secrets(entries: list[Any]) -> set[str]:
         req_headers = _pairs(req.get("headers"))
         resp_headers = _split_set_cookies(_pairs(resp.get("headers")))
         for name, value in req_headers + resp_headers:
+            if (name, value) in seen:
+                continue
+            seen.add((name, value))
             lname = name.lower()
             if lname in ("cookie", "set-cookie"):
                 weak |= secrets_of_headers([(name, value)])
@@ -214,6 +218,9 @@ def _split_set_cookies(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 # -- replacing them -----------------------------------------------------------------------------------------------
 
 
+# Scrubbed strings up to this length are remembered (the same result for the same string), up to this many
+# characters in all.
+_REMEMBERED_LENGTH, _REMEMBERED_CHARS = 4096, 16 * 1024 * 1024
 # What every fingerprint holds before its 8 hex digits (see redact.fingerprint).
 _FINGERPRINT_HEAD = "redacted sha256:"
 _HEX = frozenset("0123456789abcdef")
@@ -281,14 +288,24 @@ class _Scrubber:
         self.secrets = secrets
         self.report = report
         self.search = _SecretSearch(secrets)
+        self._done: dict[str, str] = {}  # short strings already scrubbed: headers repeat from entry to entry
+        self._done_chars = 0
 
     # The two per-value calls: every string and every binary body of the copy goes through one of them.
 
     def text(self, value: str) -> str:
+        short = len(value) <= _REMEMBERED_LENGTH
+        if short and value in self._done:
+            return self._done[value]
+        original = value
         for secret in self.search.in_text(value):
             if secret in value:
                 value = value.replace(secret, fingerprint(secret))
-        return redact_text(value)
+        value = redact_text(value)
+        if short and self._done_chars < _REMEMBERED_CHARS:
+            self._done[original] = value
+            self._done_chars += len(original) + len(value)
+        return value
 
     def data(self, value: bytes) -> bytes:
         for secret, raw in self.search.in_data(value):
