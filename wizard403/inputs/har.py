@@ -62,6 +62,7 @@ _KEPT_RESPONSE_HEADERS = frozenset({"set-cookie", "location"})
 _CREDENTIAL_HEADERS = frozenset({"cookie", "authorization"})
 # Response headers the summary looks at: those, and the block-page markers.
 _WATCHED_HEADERS = _KEPT_RESPONSE_HEADERS | {m.header for m in BLOCK_MARKERS if m.header}
+_ENCODED = {names: tuple(n.encode() for n in names) for names in (_CREDENTIAL_HEADERS, _WATCHED_HEADERS)}
 
 
 @dataclass(slots=True)
@@ -483,7 +484,7 @@ def _named_headers(headers: Any, names: frozenset[str]) -> list[dict]:
     \\u escape or a non-ASCII letter (the Kelvin sign lower-cases to k), and then the slice is decoded."""
     if isinstance(headers, msgspec.Raw):
         low = bytes(headers).lower()
-        if low.isascii() and b"\\u" not in low and not any(name.encode() in low for name in names):
+        if low.isascii() and b"\\u" not in low and not any(name in low for name in _ENCODED[names]):
             return []
         headers = decode(headers)
     return [h for h in _list(headers) if isinstance(h, dict) and h.get("name") and str(h["name"]).lower() in names]
