@@ -134,3 +134,11 @@ def test_check_and_sanitize_show_progress_for_big_files(tmp_path, capsys):
     assert "wizard403: reading padded.har: 21 MB of 21 MB" in capsys.readouterr().err
     assert main(["check", "--har", str(LOGIN), "--entry", "7", "--format", "json", "--output", str(tmp_path / "s.json")]) == 3
     assert "reading" not in capsys.readouterr().err
+
+
+def test_broken_json_is_told_before_a_missing_entries_list(tmp_path):
+    path = tmp_path / "cut.har"
+    path.write_text('{"log": 5, "pages": [{"title": "cut off')
+    assert "cut.har is not a complete HAR file" in _message(path)
+    path.write_text('{"log": 5, "pages": []}')
+    assert _message(path) == "cut.har is not a HAR file: it has no log.entries list."

@@ -276,6 +276,12 @@ def _outline(data: bytearray, name: str) -> HarSource:
     try:
         outline = _OUTLINE.decode(data)
     except msgspec.ValidationError:
+        try:  # broken JSON is told first, as Python's parser would (the type check can stop before the break)
+            _TOP.decode(data)
+        except msgspec.DecodeError:
+            return _outline_slowly(data, name)
+        except msgspec.ValidationError:
+            pass
         raise InputError(f"{name} is not a HAR file: it has no log.entries list.") from None
     except msgspec.DecodeError:
         return _outline_slowly(data, name)
