@@ -115,3 +115,27 @@ def test_lone_surrogates_and_partly_case_insensitive_patterns():
     mixed = prefixed(re.compile(r"(?i:secret)=\d+"))
     for text in ("SECRET=12", "x" * 300 + " SeCrEt=99 " + "y" * 300):
         assert mixed.sub("[gone]", text) == mixed.pattern_object.sub("[gone]", text) != text
+
+
+def test_non_ascii_case_insensitive_words_are_not_searched():
+    # final sigma: re equates it with σ under IGNORECASE, lower() does not
+    assert starts_of(re.compile(r"(?i)σημείο=\d+")) is None
+    assert starts_of(re.compile(r"σημείο=\d+")) == (("σημ",), 0, False)
+
+
+def test_threads_scrubbing_different_texts_get_their_own_answers():
+    import threading
+
+    texts = ["x" * 400 + f" password=abc{n}def " + "y" * 400 for n in range(200)]
+    expected = [redact.KEYVALUE_RE.pattern_object.sub(lambda m: "X", t) for t in texts]
+    results: dict[int, list[str]] = {}
+
+    def work(k):
+        results[k] = [redact.KEYVALUE_RE.sub(lambda m: "X", t) for t in texts]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r == expected for r in results.values())

@@ -123,6 +123,8 @@ def starts_of(pattern: re.Pattern) -> tuple[tuple[str, ...], int, bool] | None:
     words = {word.lower() if nocase else word for word, _ in found}
     if not words or min(len(w) for w in words) < _MIN_WORD or len(words) > _MAX_WORDS:
         return None
+    if nocase and not all(w.isascii() for w in words):
+        return None  # beyond ASCII, case-insensitive matching equates letters that lower() keeps apart
     return tuple(sorted(words)), lead, nocase
 
 
@@ -216,19 +218,21 @@ class _SharedSearch:
 
     def hits(self, string: str) -> dict[str, list[int]] | None:
         """Where each word starts in `string` (case ignored), or None when that cannot be told with positions."""
-        if self._last[0] is string:
-            return self._last[1]
+        last = self._last  # read once: another thread may replace it (a tuple, so never half-written)
+        if last[0] is string:
+            return last[1]
         found: dict[str, list[int]] | None = None
         low = _lowered(string)
         if low is not None and ahocorasick_rs is not None:
-            if self._finder is None:
+            finder = self._finder
+            if finder is None:
                 ordered = sorted(self.words)
-                self._finder = (
+                finder = self._finder = (
                     ahocorasick_rs.AhoCorasick(ordered, implementation=_DFA),
                     ahocorasick_rs.BytesAhoCorasick([w.encode() for w in ordered], implementation=_DFA),
                     ordered,
                 )
-            text_finder, bytes_finder, ordered = self._finder
+            text_finder, bytes_finder, ordered = finder
             try:  # an ASCII text's bytes are at the same positions as its characters, and search quicker
                 if low.isascii():
                     matches = bytes_finder.find_matches_as_indexes(low.encode("ascii"), overlapping=True)
@@ -249,14 +253,16 @@ class _SharedSearch:
 
 
 _SHARED = _SharedSearch()
-_last_lowered: list[Any] = [None, None]
+_last_lowered: tuple[Any, Any] = (None, None)
 
 
 def _lowered(string: str) -> str | None:
     """`string` lower-cased with every character in place, or None when case-insensitive matching could see a
     letter there that lower() does not show (kept for the last text: several patterns search the same one)."""
-    if _last_lowered[0] is string:
-        return _last_lowered[1]
+    global _last_lowered
+    last = _last_lowered  # read once, as above
+    if last[0] is string:
+        return last[1]
     if string.isascii():
         low: str | None = string.lower()
     elif any(c in string for c in FOLD_HAZARDS):
@@ -265,7 +271,7 @@ def _lowered(string: str) -> str | None:
         low = string.lower()
         if len(low) != len(string):
             low = None
-    _last_lowered[0], _last_lowered[1] = string, low
+    _last_lowered = (string, low)
     return low
 
 
