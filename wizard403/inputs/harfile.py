@@ -1,7 +1,7 @@
 """A HAR file read lazily: its bytes in memory once, each entry a raw slice of them, decoded only when needed.
 
 HAR files run to hundreds of megabytes, nearly all of it response bodies. Building Python objects for all of it
-(as `json.load` does) takes five times the file's size in memory and most of the time; a listing needs a few fields
+(as `json.load` does) takes two to five times the file's size in memory and most of the time; a listing needs a few fields
 of each entry and the analysis one or two entries in full. So the file is read once into a buffer (its own size in
 memory, with progress for big files), checked to be UTF-8, and parsed in one pass by msgspec, which validates the
 whole JSON but keeps `log.entries` as raw slices of the buffer. Callers decode a slice with a typed view that skips
@@ -40,9 +40,7 @@ Progress = Callable[[int, int], None]
 """Called as progress(bytes_read, total_bytes) after each chunk read, from the reading thread."""
 
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
-_ENTRIES = msgspec.json.Decoder(list[msgspec.Raw])
 _ANY = msgspec.json.Decoder()
-_JSON_SPACE = b" \t\r\n"
 
 
 class _LogOutline(msgspec.Struct):
