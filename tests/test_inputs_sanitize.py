@@ -165,15 +165,20 @@ def test_bad_input_and_same_file(tmp_path):
 
 
 def test_secrets_that_could_hide_in_a_fingerprint_are_always_tried():
-    from wizard403.inputs.sanitize import _fits_in_fingerprint, _SecretSearch
+    from wizard403.inputs.sanitize import SanitizeReport, _fits_in_fingerprint, _Scrubber, _SecretSearch
 
     assert _fits_in_fingerprint("beef12") and _fits_in_fingerprint("d sha256:ab") and _fits_in_fingerprint("x]")
     assert not _fits_in_fingerprint("54e949da0a21f60a3c743c0621") and not _fits_in_fingerprint("true")
     # A secret that only appears once an earlier one became a fingerprint is still replaced, as before.
     first = "s3cr3t-session-value"
     inside = fingerprint(first)[17:23]  # six hex digits of the first secret's fingerprint
-    search = _SecretSearch(sorted([first, inside], key=lambda s: (-len(s), s)))
-    assert search.in_text(f"token {first} here") == sorted([first, inside], key=lambda s: (-len(s), s))
+    secrets = sorted([first, inside], key=lambda s: (-len(s), s))
+    assert secrets == [first, inside]
+    assert _SecretSearch(secrets).in_text(f"token {first} here") == [(first, True), (inside, False)]
+    scrubber = _Scrubber(secrets, SanitizeReport())
+    # The old way: each secret in turn, where it occurs by then (the inner one inside the first fingerprint).
+    expected = f"token {fingerprint(first)} here".replace(inside, fingerprint(inside))
+    assert scrubber.text(f"token {first} here") == expected and fingerprint(inside) in expected
 
 
 def test_the_copy_is_streamed_entry_by_entry_in_json_dump_layout(tmp_path, monkeypatch):

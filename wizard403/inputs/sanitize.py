@@ -237,48 +237,49 @@ def _fits_in_fingerprint(secret: str) -> bool:
     return False
 
 
+def _utf8_length(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
 class _SecretSearch:
     """Which of the file's secrets a text holds, in one pass (Aho-Corasick) instead of one search per secret.
 
     Replacing the secrets longest first, each where it still occurs, is what decides the copy; this only narrows
-    the secrets tried to those that can occur. A secret can newly occur after an earlier one was replaced only by
-    overlapping the fingerprint written in its place (so it holds a bracket) or inside it (a short run of hex
-    digits, a piece of "redacted sha256:"): such secrets are always tried."""
+    the secrets tried to those that can occur. A secret not in the text to begin with can occur later only once an
+    earlier secret was replaced, by overlapping the fingerprint written in its place (so it holds a bracket) or by
+    lying inside it (a short run of hex digits, a piece of "redacted sha256:"): such secrets are tried after the
+    first replacement, whether found at first or not."""
 
     def __init__(self, secrets: list[str]):
         self.secrets = secrets
-        self.always = [i for i, s in enumerate(secrets) if _fits_in_fingerprint(s)]
-        always = set(self.always)
-        searched = [i for i in range(len(secrets)) if i not in always]
-        self._ids = searched
+        self.risky = [i for i, s in enumerate(secrets) if _fits_in_fingerprint(s)]
         dfa = ahocorasick_rs.Implementation.DFA  # several times faster than the default NFA on big bodies
         # Texts are searched as their UTF-8 bytes (a substring's bytes are a substring of the text's, and bytes
         # search quicker than str); binary bodies as they are.
-        words = [secrets[i].encode("utf-8", "surrogatepass") for i in searched]
-        self._text = ahocorasick_rs.BytesAhoCorasick(words, implementation=dfa) if searched else None
+        words = [s.encode("utf-8", "surrogatepass") for s in secrets]
+        self._text = ahocorasick_rs.BytesAhoCorasick(words, implementation=dfa) if secrets else None
         self._raw = [s.encode("utf-8", "surrogateescape") for s in secrets]
-        raw_words = [self._raw[i] for i in searched]
-        self._bytes = ahocorasick_rs.BytesAhoCorasick(raw_words, implementation=dfa) if searched else None
-        self._always_secrets = [secrets[i] for i in self.always]
-        self._always_data = [(secrets[i], self._raw[i]) for i in self.always]
+        self._bytes = ahocorasick_rs.BytesAhoCorasick(self._raw, implementation=dfa) if secrets else None
+        self._risky_only = [(i, False) for i in self.risky]
 
-    def in_text(self, value: str) -> list[str]:
+    def _tried(self, hits: list) -> list[tuple[int, bool]]:
+        """(secret number, found at first) in replacement order: the found ones and the risky ones."""
+        if not hits:
+            return self._risky_only
+        found = {h[0] for h in hits}
+        return sorted([(i, True) for i in found] + [(i, False) for i in self.risky if i not in found])
+
+    def in_text(self, value: str) -> list[tuple[str, bool]]:
         if self._text is None:
-            return self._always_secrets
+            return []
         hits = self._text.find_matches_as_indexes(value.encode("utf-8", "surrogatepass"), overlapping=True)
-        if not hits:
-            return self._always_secrets
-        ids = self._ids
-        return [self.secrets[i] for i in sorted({ids[h[0]] for h in hits}.union(self.always))]
+        return [(self.secrets[i], found) for i, found in self._tried(hits)]
 
-    def in_data(self, value: bytes) -> list[tuple[str, bytes]]:
+    def in_data(self, value: bytes) -> list[tuple[str, bytes, bool]]:
         if self._bytes is None:
-            return self._always_data
+            return []
         hits = self._bytes.find_matches_as_indexes(value, overlapping=True)
-        if not hits:
-            return self._always_data
-        ids = self._ids
-        return [(self.secrets[i], self._raw[i]) for i in sorted({ids[h[0]] for h in hits}.union(self.always))]
+        return [(self.secrets[i], self._raw[i], found) for i, found in self._tried(hits)]
 
 
 class _Scrubber:
@@ -298,9 +299,11 @@ class _Scrubber:
         if short and value in self._done:
             return self._done[value]
         original = value
-        for secret in self.search.in_text(value):
-            if secret in value:
+        replaced = False
+        for secret, found in self.search.in_text(value):
+            if (found or replaced) and secret in value:
                 value = value.replace(secret, fingerprint(secret))
+                replaced = True
         value = redact_text(value)
         if short and self._done_chars < _REMEMBERED_CHARS:
             self._done[original] = value
@@ -308,9 +311,11 @@ class _Scrubber:
         return value
 
     def data(self, value: bytes) -> bytes:
-        for secret, raw in self.search.in_data(value):
-            if raw in value:
+        replaced = False
+        for secret, raw, found in self.search.in_data(value):
+            if (found or replaced) and raw in value:
                 value = value.replace(raw, fingerprint(secret).encode())
+                replaced = True
         return value
 
     def url(self, value: str) -> str:
@@ -427,12 +432,13 @@ class _Scrubber:
                 old_length, new_length = len(body), len(new_body)
         else:
             new_text = self.text(text)
-            old_length = len(text.encode("utf-8", "surrogatepass"))
-            new_length = len(new_text.encode("utf-8", "surrogatepass"))
+            old_length = -1  # a text body: its UTF-8 lengths are worked out below, only when it changed
         if new_text != text:
             content["text"] = new_text
             self.report.bodies += 1
             size = content.get("size")
+            if old_length == -1:
+                old_length, new_length = _utf8_length(text), _utf8_length(new_text)
             # Keep "size" honest for complete bodies, so the copy does not look truncated.
             if isinstance(size, int) and old_length is not None and abs(size - old_length) <= 16:
                 content["size"] = new_length
