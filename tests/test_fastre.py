@@ -88,14 +88,14 @@ def test_redact_text_is_unchanged_on_every_recorded_string(monkeypatch):
 def test_words_are_derived_from_the_pattern():
     assert starts_of(re.compile(r"\b(eyJ[A-Z]+)")) == (("eyJ",), 0, False)
     words, lead, nocase = starts_of(re.compile(r"(?i)[\"']?(?:password|token)\s*="))
-    assert set(words) == {"pas", "tok"} and lead == 1 and nocase
+    assert set(words) == {"passw", "token"} and lead == 1 and nocase
     assert starts_of(re.compile(r"\w+=")) is None  # no word to look for: plain re
     assert starts_of(re.compile(r"a?b?c?d?xyz")) is None  # too many optional characters before the word
     assert starts_of(re.compile(r"(?:ab|c)d")) == (("abd", "cd"), 0, False)
     assert starts_of(re.compile(r"(?:ab|)x")) is None  # an empty alternative leaves too short a word
     # A new rule needs nothing written down for it: its words come from the pattern.
     fresh = prefixed(re.compile(r"(?i)\bprivate_key\s*[:=]\s*\S+"))
-    assert fresh.starts == (("pri",), 0, True)
+    assert fresh.starts == (("priva",), 0, True)
     text = "x" * 500 + " PRIVATE_KEY = abc " + "y" * 500
     assert fresh.sub("[gone]", text) == fresh.pattern_object.sub("[gone]", text)
 
@@ -120,7 +120,7 @@ def test_lone_surrogates_and_partly_case_insensitive_patterns():
 def test_non_ascii_case_insensitive_words_are_not_searched():
     # final sigma: re equates it with σ under IGNORECASE, lower() does not
     assert starts_of(re.compile(r"(?i)σημείο=\d+")) is None
-    assert starts_of(re.compile(r"σημείο=\d+")) == (("σημ",), 0, False)
+    assert starts_of(re.compile(r"σημείο=\d+")) == (("σημεί",), 0, False)
 
 
 def test_threads_scrubbing_different_texts_get_their_own_answers():

@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - the plain search below gives the same 
 _DFA = ahocorasick_rs.Implementation.DFA if ahocorasick_rs is not None else None
 
 # The words found must be at least this long to be worth searching for (and at most this long to be few).
-_MIN_WORD, _MAX_WORD, _MAX_WORDS, _MAX_LEAD = 2, 3, 48, 3
+_MIN_WORD, _MAX_WORD, _MAX_WORDS, _MAX_LEAD = 2, 5, 48, 3
 # Texts shorter than this that hold one of the words go straight to `pattern.sub`.
 SHORT_TEXT = 256
 # Characters that IGNORECASE matching equates with an ASCII letter although their lower() is not ASCII (long s,
