@@ -275,8 +275,9 @@ def build_session(args: argparse.Namespace, need_target: bool = True) -> tuple[S
         session = Session(target=target)
     elif args.har:
         from wizard403.inputs.har import open_har
+        from wizard403.inputs.harfile import stderr_progress
 
-        archive = open_har(args.har)
+        archive = open_har(args.har, progress=None if getattr(args, "quiet", False) else stderr_progress(args.har))
         if args.entry is None:
             entry = archive.first_refused()
             if entry is None:
@@ -395,8 +396,10 @@ def cmd_sanitize(args: argparse.Namespace) -> int:
 
     from pathlib import Path
 
+    from wizard403.inputs.harfile import stderr_progress
+
     _content(args)
-    report = sanitize_har(Path(args.src), Path(args.dst))
+    report = sanitize_har(Path(args.src), Path(args.dst), progress=stderr_progress(args.src))
     print(f"wizard403: wrote {args.dst}: {report}", file=sys.stderr)
     return 0
 
