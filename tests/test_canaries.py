@@ -377,3 +377,29 @@ async def test_wizard_summary_and_export_screens_show_no_canary(lab, tmp_path):
     outputs |= {f"state {k}": v for k, v in every_file(Path(os.environ["WIZARD403_STATE_DIR"])).items() if not k.endswith(".key")}
     picked = ("x-pat", "cookie", "x-master-key", "url-password", "query-sig", "query-pin", "jsessionid", "nested-access-token")
     assert_clean(outputs, {k: C[k] for k in picked})
+
+
+def test_a_token_sent_in_one_har_entry_and_echoed_in_another_is_scrubbed(tmp_path):
+    """The analysed entry does not carry the token, an earlier one did: the refusal's prose echoes it anyway."""
+    token = "CANARY-CROSS-ENTRY-7f3a9c1e5b"
+    entry = lambda url, headers, status, body: {  # noqa: E731
+        "startedDateTime": "2026-11-22T09:15:30.000Z", "time": 12,
+        "request": {"method": "GET", "url": url, "httpVersion": "HTTP/1.1", "headers": headers, "queryString": [],
+                    "cookies": [], "headersSize": -1, "bodySize": 0},
+        "response": {"status": status, "statusText": "", "httpVersion": "HTTP/1.1",
+                     "headers": [{"name": "Content-Type", "value": "text/plain"}], "cookies": [],
+                     "content": {"size": len(body), "mimeType": "text/plain", "text": body},
+                     "redirectURL": "", "headersSize": -1, "bodySize": len(body)},
+        "cache": {}, "timings": {"send": 0, "wait": 10, "receive": 2},
+    }
+    har = {"log": {"version": "1.2", "creator": {"name": "test", "version": "1"}, "entries": [
+        entry("https://api.example.com/login", [{"name": "X-Auth-Token", "value": token}], 200, "welcome"),
+        entry("https://api.example.com/admin", [], 403, f"access denied; the session that used {token} has ended"),
+    ]}}
+    path = tmp_path / "cross.har"
+    path.write_text(json.dumps(har))
+    out = subprocess.run([sys.executable, "-m", "wizard403", "check", "--har", str(path), "--format", "md"],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                         env={**os.environ, "WIZARD403_STATE_DIR": str(tmp_path / "state")})
+    assert out.returncode == 3, out.stderr
+    assert_clean({"stdout": out.stdout, "stderr": out.stderr, **every_file(tmp_path / "state")}, {"token": token})

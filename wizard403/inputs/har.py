@@ -139,6 +139,20 @@ def open_har(path: str | Path, max_bytes: int | None = None, progress: Progress 
     return HarArchive(read_har(path, max_bytes, progress))
 
 
+class _SecretResponse(msgspec.Struct, frozen=True):
+    headers: list = []
+    cookies: list = []
+    redirectURL: str = ""
+
+
+class _SecretEntry(msgspec.Struct):
+    request: dict = {}
+    response: _SecretResponse = _SecretResponse()
+
+
+_SECRET_PARTS = msgspec.json.Decoder(_SecretEntry)
+
+
 class HarArchive:
     """A HAR recording: entry summaries up front, exchanges and targets built on demand from the raw entries.
 
@@ -182,6 +196,21 @@ class HarArchive:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def secret_parts(self):
+        """Every entry's request, and its response's headers, cookies and redirect (never a body), as plain dicts:
+        what the secret registry needs so that a token sent in one entry and echoed in another is scrubbed too."""
+        for raw in self._raw:
+            view = decode_view(raw, _SECRET_PARTS)
+            if view is None:
+                whole = decode(raw)
+                if isinstance(whole, dict):
+                    response = whole.get("response") if isinstance(whole.get("response"), dict) else {}
+                    yield {"request": whole.get("request"), "response": {k: v for k, v in response.items() if k != "content"}}
+                continue
+            yield {"request": view.request,
+                   "response": {"headers": view.response.headers, "cookies": view.response.cookies,
+                                "redirectURL": view.response.redirectURL}}
 
     def refused_entries(self) -> list[HarEntry]:
         """401s, 403s and recognised block pages with other statuses, in file order."""
