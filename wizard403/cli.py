@@ -373,12 +373,16 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from wizard403.lab import SCENARIOS, scenario
+    from wizard403.lab import ALL_SCENARIOS, HOSTILE_SCENARIOS, SCENARIOS, scenario
 
     if args.list:
-        width = max(len(s.id) for s in SCENARIOS)
-        pwidth = max(len(s.path) for s in SCENARIOS)
+        width = max(len(s.id) for s in ALL_SCENARIOS)
+        pwidth = max(len(s.path) for s in ALL_SCENARIOS)
         for s in SCENARIOS:
+            print(f"{s.id:<{width}}  {s.path:<{pwidth}}  {s.title}")
+        print()
+        print("Hostile scenarios (server text built to trick a careless reader; the wizard must show it as data):")
+        for s in HOSTILE_SCENARIOS:
             print(f"{s.id:<{width}}  {s.path:<{pwidth}}  {s.title}")
         return 0
     if args.scenario:
