@@ -59,7 +59,7 @@ def progress_line(result: CheckResult, scrubber: Scrubber) -> str:
 
 
 def verdict_line(session: Session, code: int, output: str | None) -> str:
-    """The last line on stderr: refused, not refused or unreachable, with the most likely cause."""
+    """The last line on stderr: refused, not refused or unreachable, with the most likely cause (scrubbed, visible)."""
     top = session.causes[0] if session.causes else None
     verdict = {EXIT_GRANTED: "not refused", EXIT_REFUSED: "refused", EXIT_UNREACHABLE: "unreachable"}[code]
     line = f"wizard403: {verdict}"
@@ -70,7 +70,7 @@ def verdict_line(session: Session, code: int, output: str | None) -> str:
         line += f"; most likely: {top.title} ({top.likelihood})"
     if output:
         line += f"; report written to {output}"
-    return line
+    return one_line(Scrubber.for_session(session).scrub(line))
 
 
 def _progress_printer(stream, session: Session) -> EventHandler:
