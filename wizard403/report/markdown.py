@@ -61,7 +61,7 @@ DENIAL_FIELDS = (
 # Characters that start Markdown (or HTML) constructs inside a line; '_' only where it could open emphasis.
 _ACTIVE_RE = re.compile(r"[\\`*\[\]<>|&!~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 # What would make a line a block of its own (heading, quote, list, rule, table), when prose starts a line.
-_LINE_START_RE = re.compile(r"^(\s*)([#>+=-]|\d+[.)])")
+_LINE_START_RE = re.compile(r"^([#>+=-]|\d+[.)])")
 
 
 def prose(text: Any, starts_line: bool = False) -> str:
@@ -70,8 +70,8 @@ def prose(text: Any, starts_line: bool = False) -> str:
     escaped with a backslash (which Markdown renders as the character itself). `starts_line`: the text begins a
     line of its own, so a leading '#', '>', '-' or '1.' is escaped too."""
     line = _ACTIVE_RE.sub(lambda m: "\\" + m.group(0), one_line(str(text)))
-    if starts_line:
-        line = _LINE_START_RE.sub(lambda m: m.group(1) + "\\" + m.group(2), line)
+    if starts_line:  # leading blanks would make an indented code block
+        line = _LINE_START_RE.sub(lambda m: "\\" + m.group(1), line.lstrip())
     return line
 
 
