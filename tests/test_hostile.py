@@ -302,3 +302,4 @@ def test_a_redirect_to_a_dead_port_names_the_host_that_answered(redirect_to_a_de
     assert said in proc.stderr
     assert f"`{first}` answered with a redirect to `{target}`, which could not be reached" in proc.stdout
     assert "server could not be reached" not in proc.stdout.lower() + proc.stderr.lower()
+    assert "**Who said no:** nobody yet: the request got no answer." in proc.stdout

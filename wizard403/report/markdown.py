@@ -125,8 +125,9 @@ def _verdict_lines(tree: dict[str, Any]) -> list[str]:
     reproduced = verdict.get("reproduced")
     baselines = [ex for ex in tree.get("exchanges", []) if ex.get("check") == "baseline"]
     live = bool(baselines)
+    unanswered = live and all("status" not in ex for ex in baselines)
     lines = []
-    if baselines and all("status" not in ex for ex in baselines):
+    if unanswered:
         lines.append(f"**Result:** {unreachable_words(baselines[-1])}.")
     elif reproduced is True and not live:
         lines.append("**Result:** the recorded response is a refusal (analysed offline, without contacting the server).")
@@ -136,8 +137,8 @@ def _verdict_lines(tree: dict[str, Any]) -> list[str]:
         lines.append("**Result:** access was granted when wizard403 tried: the refusal did not reproduce.")
     else:
         lines.append("**Result:** analysed from recorded evidence, without contacting the server.")
-    who = verdict.get("who_refused", "unknown")
-    lines.append(f"**Who said no:** {who_said_no(who, reproduced)}.")
+    who = "nobody yet: the request got no answer" if unanswered else who_said_no(verdict.get("who_refused", "unknown"), reproduced)
+    lines.append(f"**Who said no:** {who}.")
     if verdict.get("summary"):
         lines.append(f"**In short:** {prose(verdict['summary'])}")
     return lines
