@@ -303,3 +303,18 @@ def test_a_redirect_to_a_dead_port_names_the_host_that_answered(redirect_to_a_de
     assert f"`{first}` answered with a redirect to `{target}`, which could not be reached" in proc.stdout
     assert "server could not be reached" not in proc.stdout.lower() + proc.stderr.lower()
     assert "**Who said no:** nobody yet: the request got no answer." in proc.stdout
+
+
+def test_report_renders_a_saved_hostile_session_as_safely_as_check(lab, tmp_path):
+    """The TOML keeps the exact text; `wizard403 report` on it quotes that text again, never obeys it."""
+    for s in HOSTILE_SCENARIOS:
+        saved = tmp_path / f"{s.id}.toml"
+        made = subprocess.run([sys.executable, "-m", "wizard403", "check", lab.url(s.id), "-q", "-o", str(saved)],
+                              capture_output=True, timeout=120, check=False)
+        assert made.returncode == 3, made.stderr
+        shown = subprocess.run([sys.executable, "-m", "wizard403", "report", str(saved), "--format", "md"],
+                               capture_output=True, timeout=60, check=False)
+        assert shown.returncode == 0, shown.stderr
+        text = shown.stdout.decode("utf-8")
+        assert not CONTROL_RE.search(text), s.id
+        assert text.startswith("# 403 report: GET `"), s.id
