@@ -6,7 +6,6 @@ atomically after every change, and removed only when the user chooses to start a
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from wizard403.errors import SessionFileError
@@ -14,12 +13,10 @@ from wizard403.model import Session
 
 
 def state_dir() -> Path:
-    """Where autosaves and recent targets live: $WIZARD403_STATE_DIR, else $XDG_STATE_HOME/wizard403."""
-    explicit = os.environ.get("WIZARD403_STATE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "wizard403"
+    """Where autosaves and recent targets live (see files.state_dir)."""
+    from wizard403.files import state_dir as _state_dir
+
+    return _state_dir()
 
 
 def autosave_path() -> Path:
@@ -27,10 +24,11 @@ def autosave_path() -> Path:
 
 
 def save(session: Session, path: Path | None = None) -> Path:
+    from wizard403.files import private_dir
     from wizard403.report import render, write_atomic
 
     path = path or autosave_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     write_atomic(path, render(session, "toml"))
     return path
 
@@ -59,14 +57,16 @@ def discard(path: Path | None = None) -> None:
 
 def remember_target(url: str, method: str, limit: int = 10) -> None:
     """Keep the last few targets (URL and method only, redacted) for the start screen."""
-    from wizard403.redact import redact_url
+    from wizard403.files import read_state, write_state
+    from wizard403.scrub import Scrubber
+    from wizard403.textsafe import one_line
 
-    path = state_dir() / "recent.txt"
-    line = f"{method} {redact_url(url)}"
+    scrubber = Scrubber()
+    scrubber.add_url(url)
+    line = one_line(f"{method} {scrubber.url(url)}")
     try:
-        old = [l for l in path.read_text(encoding="utf-8").splitlines() if l and l != line] if path.exists() else []
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("\n".join([line] + old[: limit - 1]) + "\n", encoding="utf-8")
+        old = [l for l in (read_state("recent.txt") or "").splitlines() if l and l != line]
+        write_state("recent.txt", "\n".join([line] + old[: limit - 1]) + "\n")
     except OSError:
         pass
 

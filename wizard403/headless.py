@@ -125,6 +125,6 @@ def say(line: str, session: Session | None = None, stream=None) -> None:
 
 
 def _safe_url(url: str) -> str:
-    from wizard403.redact import redact_url
-
-    return redact_url(url)
+    scrubber = Scrubber()
+    scrubber.add_url(url)
+    return scrubber.url(url)

@@ -78,7 +78,9 @@ def summary_markdown(session, expert: bool, running: bool) -> str:
         "> **Do not work around the block.** Disabling, tricking or bypassing a security control to get past a 403 "
         "creates risk and may be illegal. Send this report to the owner instead.",
     ]
-    return "\n".join(out)
+    from wizard403.scrub import Scrubber
+
+    return Scrubber.for_session(session).scrub("\n".join(out))  # evidence and fixes quote what servers said
 
 
 class SummaryScreen(Screen):
