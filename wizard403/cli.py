@@ -9,10 +9,11 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 from wizard403 import __version__
 from wizard403.errors import EXIT_INTERNAL, EXIT_USAGE, InputError, WizardError
+from wizard403.request import needs_replay_consent, parse_header, validate_proxy, validate_source_ip, validate_url
+from wizard403.textsafe import one_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the model (and dataclasses) load only when a command needs them, so --help stays fast
@@ -152,62 +153,13 @@ PARSERS = {
 # ---------------------------------------------------------------- building the request
 
 
-def validate_url(url: str) -> str:
-    from wizard403.redact import redact_input as shown  # an error sentence never repeats a secret it was given
-
-    url = url.strip()
-    if not url:
-        raise InputError("the URL is empty.")
-    if "://" not in url:
-        raise InputError(f"'{shown(url)}' is not a full URL; write it with its scheme, e.g. https://{shown(url)}.")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError as err:
-        raise InputError(f"'{shown(url)}' is not a valid URL ({_url_problem(err)}).") from None
-    if parts.scheme not in ("http", "https"):
-        raise InputError(f"the URL scheme '{shown(parts.scheme)}' is not supported; use http:// or https://.")
-    if not parts.hostname:
-        raise InputError(f"'{shown(url)}' has no host name.")
-    if any(c.isspace() for c in url):
-        raise InputError(f"'{shown(url)}' contains spaces; encode them as %20.")
-    return url
-
-
-def _url_problem(err: ValueError) -> str:
-    """urlsplit's complaint without the input it quotes (a bad port's message repeats the whole netloc)."""
-    text = str(err)
-    if "port" in text.lower():
-        return "the port must be a number from 0 to 65535"
-    return text.split(":", 1)[0].split("'", 1)[0].strip() or "it cannot be parsed"
-
-
-def parse_header(raw: str) -> tuple[str, str]:
-    name, sep, value = raw.partition(":")
-    name = name.strip()
-    if not sep or not name or any(c.isspace() for c in name):
-        from wizard403.redact import redact_input
-
-        raise InputError(f"the header '{redact_input(raw)}' is not of the form 'Name: value'.")
-    return name, value.strip()
-
-
 def probe_options(args: argparse.Namespace) -> ProbeOptions:
     from wizard403.model import ProbeOptions
 
-    from wizard403.redact import redact_input
-
     for proxy in ([args.proxy] if args.proxy else []) + list(args.alt_proxy):
-        scheme = urlsplit(proxy).scheme if "://" in proxy else ""
-        if scheme not in ("http", "https", "socks5", "socks5h"):
-            raise InputError(f"the proxy '{redact_input(proxy)}' needs a scheme: http://, https:// or socks5://.")
+        validate_proxy(proxy)
     for ip in args.alt_source:
-        import ipaddress
-
-        try:
-            ipaddress.ip_address(ip)
-        except ValueError:
-            raise InputError(f"--alt-source takes a local IP address, not '{redact_input(ip)}'.") from None
+        validate_source_ip(ip)
     if args.timeout <= 0:
         raise InputError("--timeout must be a positive number of seconds.")
     if args.budget < 1:
@@ -267,7 +219,7 @@ def build_session(args: argparse.Namespace, need_target: bool = True) -> tuple[S
             command = args.from_curl
         imported = parse_curl(command)
         for warning in imported.warnings:
-            print(f"wizard403: {warning}", file=sys.stderr)
+            _error(warning)
         target = imported.target
         options.proxy = options.proxy or imported.proxy
         options.insecure = options.insecure or imported.insecure
@@ -320,7 +272,7 @@ def build_session(args: argparse.Namespace, need_target: bool = True) -> tuple[S
         session.target.working = load_side(args.working, "working", refused=refused)
     if live and session.target.url:
         validate_url(session.target.url)
-    if live and session.target.method not in ("GET", "HEAD", "OPTIONS") and not options.replay_unsafe:
+    if live and needs_replay_consent(session.target.method) and not options.replay_unsafe:
         raise InputError(
             f"the request is a {session.target.method}, which can change data on the server; "
             "wizard403 replays it only with --replay-unsafe (or analyse a recorded response offline)."
@@ -403,7 +355,7 @@ def cmd_sanitize(args: argparse.Namespace) -> int:
 
     _content(args)
     report = sanitize_har(Path(args.src), Path(args.dst), progress=stderr_progress(args.src))
-    print(f"wizard403: wrote {args.dst}: {report}", file=sys.stderr)
+    print(f"wizard403: wrote {one_line(args.dst)}: {one_line(str(report))}", file=sys.stderr)
     return 0
 
 
@@ -415,12 +367,16 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from wizard403.lab import SCENARIOS, scenario
+    from wizard403.lab import ALL_SCENARIOS, HOSTILE_SCENARIOS, SCENARIOS, scenario
 
     if args.list:
-        width = max(len(s.id) for s in SCENARIOS)
-        pwidth = max(len(s.path) for s in SCENARIOS)
+        width = max(len(s.id) for s in ALL_SCENARIOS)
+        pwidth = max(len(s.path) for s in ALL_SCENARIOS)
         for s in SCENARIOS:
+            print(f"{s.id:<{width}}  {s.path:<{pwidth}}  {s.title}")
+        print()
+        print("Hostile scenarios (server text built to trick a careless reader; the wizard must show it as data):")
+        for s in HOSTILE_SCENARIOS:
             print(f"{s.id:<{width}}  {s.path:<{pwidth}}  {s.title}")
         return 0
     if args.scenario:
@@ -487,6 +443,12 @@ def _register_words(scrubber, words: list[str]) -> None:
             _register_words(scrubber, value.split())
 
 
+def _error(sentence: str) -> None:
+    """An error sentence on stderr, on one line with every control character visible: it may quote what the user
+    typed or a server sent."""
+    print(f"wizard403: {one_line(sentence)}", file=sys.stderr)
+
+
 HANDLERS = {"demo": cmd_demo, "lab": cmd_lab, "check": cmd_check, "report": cmd_report, "sanitize": cmd_sanitize,
             "compare": cmd_compare}
 
@@ -504,7 +466,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = HANDLERS.get(command, cmd_wizard)
         return handler(args)
     except WizardError as err:
-        print(f"wizard403: {_argv_scrubber(argv).shown(str(err))}", file=sys.stderr)
+        _error(_argv_scrubber(argv).scrub(str(err)))
         return err.exit_code
     except KeyboardInterrupt:
         print("wizard403: interrupted.", file=sys.stderr)
@@ -514,7 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit:
         raise
     except Exception as err:  # noqa: BLE001 - the last line of defence: one sentence, exit 1
-        print(f"wizard403: internal error: {type(err).__name__}: {_argv_scrubber(argv).shown(str(err))}. Please report it.", file=sys.stderr)
+        _error(f"internal error: {type(err).__name__}: {_argv_scrubber(argv).scrub(str(err))}. Please report it.")
         if os.environ.get("WIZARD403_DEBUG"):
             raise
         return EXIT_INTERNAL

@@ -104,7 +104,7 @@ _MD_LINE_START_RE = re.compile(r"^(\s*)([#+=>-]|\d+(?=[.)]))")
 def md_text(text: str) -> str:
     """Outside text as inert Markdown prose on one line: emphasis, code, links, HTML, entities and table pipes are
     escaped, and so is anything that would start a heading, a list or a quote."""
-    inline = _MD_INLINE_RE.sub(r"\\\1", one_line(text))
+    inline = _MD_INLINE_RE.sub(r"\\\1", one_line(text).lstrip())  # leading blanks would start a code block
 
     def escape_start(m: re.Match[str]) -> str:
         mark = m.group(2)
