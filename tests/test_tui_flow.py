@@ -226,3 +226,26 @@ async def test_mode_switch_is_part_of_the_session(lab):
         await settle(app, pilot)
         assert app.session.mode == "expert" and app.expert
         assert "← 403 Forbidden" in screen_prose(app), "expert mode shows the exchanges up front"
+
+
+async def test_no_screen_shows_the_credential_only_its_fingerprint(lab):
+    from tests.screen import screen_text
+
+    app = make_app(lab=lab, scenario="insufficient-scope", expert=True, use_autosave=False)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(app, pilot)
+        token = app.session.target.bearer_token
+        shown = []
+        for number in range(1, 7):
+            app.goto_step(number)
+            await settle(app, pilot)
+            shown.append(screen_text(app))
+        await pilot.press("f3")
+        await settle(app, pilot)
+        shown.append(screen_text(app))
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        shown.append(screen_text(app))
+    everything = "\n".join(shown)
+    assert token and token not in everything and token.rsplit(".", 1)[1] not in everything
+    assert "Authorization: Bearer [redacted sha256:" in everything
