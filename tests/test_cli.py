@@ -302,7 +302,7 @@ def test_proxy_authorization_is_redacted_in_every_format(tmp_path):
     assert seen[0].headers.get("proxy-authorization") == secret  # it was sent as given, only the report hides it
 
 
-def test_insecure_flag_accepts_an_untrusted_certificate(server_factory, tls_context):
+def test_insecure_flag_accepts_an_untrusted_certificate(server_factory, tls_context):  # noqa: F811 - fixtures
     server = server_factory(lambda seen: Reply(403, [("Content-Type", "text/plain")], b"nope"), tls=tls_context)
     strict = run("check", server.url("/"), "--budget", "1", "--format", "json", "-q")
     assert strict.returncode == 4, strict.stderr

@@ -92,7 +92,8 @@ async def test_ctrl_x_stops_a_check_that_hangs(raw_server):  # noqa: F811
     assert stopped_after < 5, f"ctrl+x took {stopped_after:.1f} s to stop a check with a 30 s timeout"
     assert "Checks stopped" in text and "running…" not in text
     stopped = session.check("baseline")
-    assert stopped is None or stopped.status == "skipped", "a stopped check claims no result"
+    assert stopped is not None and stopped.status == "skipped", "a stopped check claims no result"
+    assert "stopped before it finished" in text and "run the checks again" in text, "and says what to do"
 
 
 async def test_f4_folds_and_unfolds_the_check_details(lab):
