@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -235,6 +236,7 @@ def run_tests(copy: Path, args: list[str]) -> tuple[str, float]:
         if proc.returncode == 5:  # no test selected
             continue
         if proc.returncode != 0:
+            run_tests.last_output = proc.stdout + proc.stderr
             return "caught", time.monotonic() - started
     return "SURVIVED", time.monotonic() - started
 
@@ -256,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests-from", metavar="REV", help="use the tests/ of this git revision (e.g. main)")
     parser.add_argument("--list", action="store_true", help="list the defects and exit")
     args = parser.parse_args(argv)
+    # Started in the background, a shell hands this process SIGINT ignored, and every child would inherit that; a
+    # handler of our own is reset to the default in each child, so the tests see the signals a terminal gives.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     chosen = [d for d in DEFECTS if d.name.startswith(args.only)]
     if args.list:
         for d in chosen:
@@ -278,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         baseline = run_tests(copy, sorted({a for d in chosen for a in existing_args(copy, d.tests) if a.endswith(".py")}))
         print(f"{'(no defect: the chosen test files pass)':<42} {baseline[0].replace('SURVIVED', 'pass')}", flush=True)
         if baseline[0] != "SURVIVED":
-            print("mutation_smoke: the tests fail without any defect; fix them first", file=sys.stderr)
+            tail = "\n".join(getattr(run_tests, "last_output", "").splitlines()[-15:])
+            print(f"mutation_smoke: the tests fail without any defect; fix them first:\n{tail}", file=sys.stderr)
             return 1
         for defect in chosen:
             path = copy / defect.file
