@@ -256,12 +256,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="", help="run only the defects whose name starts with this")
     parser.add_argument("--tests-from", metavar="REV", help="use the tests/ of this git revision (e.g. main)")
+    parser.add_argument("--whole-files", action="store_true",
+                        help="run each defect's test files whole, ignoring the -k selections (with --tests-from an"
+                             " older revision, whose tests have other names)")
+    parser.add_argument("--names", default="", help="comma-separated defect names to run")
     parser.add_argument("--list", action="store_true", help="list the defects and exit")
     args = parser.parse_args(argv)
     # Started in the background, a shell hands this process SIGINT ignored, and every child would inherit that; a
     # handler of our own is reset to the default in each child, so the tests see the signals a terminal gives.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    chosen = [d for d in DEFECTS if d.name.startswith(args.only)]
+    names = set(filter(None, args.names.split(",")))
+    chosen = [d for d in DEFECTS if d.name.startswith(args.only) and (not names or d.name in names)]
     if args.list:
         for d in chosen:
             print(f"{d.name:<42} {d.why}")
@@ -295,7 +300,10 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             path.write_text(original.replace(defect.old, defect.new))
             try:
-                outcome, seconds = run_tests(copy, existing_args(copy, defect.tests))
+                selected = existing_args(copy, defect.tests)
+                if args.whole_files:
+                    selected = sorted({a for a in selected if a.endswith(".py")})
+                outcome, seconds = run_tests(copy, selected)
             finally:
                 path.write_text(original)
             if outcome.startswith("SURVIVED"):

@@ -89,7 +89,8 @@ async def test_ctrl_x_stops_a_check_that_hangs(raw_server):  # noqa: F811
         stopped_after = time.monotonic() - pressed
         await pilot.pause()
         text = screen_prose(app)
-    assert stopped_after < 5, f"ctrl+x took {stopped_after:.1f} s to stop a check with a 30 s timeout"
+    # half the request timeout: far above a loaded machine's few hundred milliseconds, far below waiting it out
+    assert stopped_after < 15, f"ctrl+x took {stopped_after:.1f} s to stop a check with a 30 s timeout"
     assert "Checks stopped" in text and "running…" not in text
     stopped = session.check("baseline")
     assert stopped is not None and stopped.status == "skipped", "a stopped check claims no result"
