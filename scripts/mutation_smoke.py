@@ -132,7 +132,7 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("tui-autosave-off", "the session is autosaved, redacted", "wizard403/tui/app.py",
            "        if self.use_autosave and self.session is not None:\n            try:\n                autosave.save",
            "        if False:\n            try:\n                autosave.save",
-           ("tests/test_tui_keys.py", "-k", "ctrl_q")),
+           ("tests/test_tui_keys.py", "-k", "ctrl_q", "tests/test_tui_flow.py", "-k", "killed or autosave")),
     Defect("tui-copy-always-markdown", "copy to clipboard (the chosen format)", "wizard403/tui/screens/export.py",
            "self.app.copy_to_clipboard(render(self.app.session, self.fmt, self.app.content))",
            'self.app.copy_to_clipboard(render(self.app.session, "md", self.app.content))',
