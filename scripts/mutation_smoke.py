@@ -5,6 +5,7 @@ tests or the code they guard:
     .venv/bin/python scripts/mutation_smoke.py                  # every defect
     .venv/bin/python scripts/mutation_smoke.py --only cli-      # the defects whose name starts with cli-
     .venv/bin/python scripts/mutation_smoke.py --tests-from main   # with main's tests: which defects would ship
+    .venv/bin/python scripts/mutation_smoke.py --tree "$(git merge-tree --write-tree HEAD main | head -1)"
     .venv/bin/python scripts/mutation_smoke.py --list
 
 Each defect is an exact text replacement in one source file. One that no longer applies (the code was rewritten)
@@ -37,14 +38,25 @@ class Defect:
     old: str
     new: str
     tests: tuple[str, ...]  # pytest arguments: files, node ids, or "-k" expressions after a file
+    # the same defect where the code has moved on: (file, old, new), tried when `old` is not in `file`
+    elsewhere: tuple[tuple[str, str, str], ...] = ()
+
+    def applied(self, copy: Path) -> tuple[Path, str, str] | None:
+        """(path, original text, mutated text) for the first form of the defect that fits the copy exactly once."""
+        for file, old, new in ((self.file, self.old, self.new), *self.elsewhere):
+            path = copy / file
+            text = path.read_text() if path.exists() else ""
+            if text.count(old) == 1:
+                return path, text, text.replace(old, new)
+        return None
 
 
 DEFECTS: tuple[Defect, ...] = (
     # ---- the five that shipped (issue 16)
     Defect("identity-signed-out-retry-keeps-token", "the same request without credentials",
            "wizard403/checks/identity.py",
-           "ex = await ctx.send(headers=without_credentials(ctx.target.headers))",
-           "ex = await ctx.send(headers=ctx.target.headers.without('cookie', 'x-api-key'))",
+           "headers=without_credentials(ctx.target.headers))",
+           "headers=ctx.target.headers.without('cookie', 'x-api-key'))",
            ("tests/test_cli.py", "-k", "signed_out")),
     Defect("cli-budget-default-100", "--budget N: at most 12 requests per run by default", "wizard403/cli.py",
            'default=12, metavar="N"', 'default=100, metavar="N"',
@@ -111,7 +123,8 @@ DEFECTS: tuple[Defect, ...] = (
            ("tests/test_cli.py", "-k", "insecure")),
     Defect("redact-proxy-authorization-shown", "Proxy-Authorization is redacted", "wizard403/redact.py",
            '    "proxy-authorization",\n    "set-cookie",', '    "set-cookie",',
-           ("tests/test_cli.py", "-k", "proxy_auth")),  # a server echoing the header into its body shows it
+           ("tests/test_cli.py", "-k", "proxy_auth"),
+           elsewhere=(("content/secrets.toml", '"Authorization", "Proxy-Authorization", ', '"Authorization", '),)),  # a server echoing the header into its body shows it
     Defect("tui-f4-does-nothing", "f4: fold or unfold check details", "wizard403/tui/screens/step.py",
            "                collapsible.collapsed = not collapsible.collapsed", "                pass",
            ("tests/test_tui_keys.py", "-k", "f4")),
@@ -256,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="", help="run only the defects whose name starts with this")
     parser.add_argument("--tests-from", metavar="REV", help="use the tests/ of this git revision (e.g. main)")
+    parser.add_argument("--tree", metavar="REV", help="copy this git revision or tree (e.g. a trial merge) instead of"
+                                                      " the working tree")
     parser.add_argument("--whole-files", action="store_true",
                         help="run each defect's test files whole, ignoring the -k selections (with --tests-from an"
                              " older revision, whose tests have other names)")
@@ -277,7 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     survived, stale = [], []
     with tempfile.TemporaryDirectory(prefix="wizard403-mutants-") as tmp:
         copy = Path(tmp)
-        copy_repo(copy)
+        if args.tree:
+            archive = subprocess.run(["git", "archive", args.tree], cwd=ROOT, capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(copy)], input=archive, check=True)
+        else:
+            copy_repo(copy)
         if args.tests_from:
             overlay_tests(copy, args.tests_from)
         where = subprocess.run([sys.executable, "-c", "import wizard403; print(wizard403.__file__)"], cwd=copy,
@@ -292,13 +311,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"mutation_smoke: the tests fail without any defect; fix them first:\n{tail}", file=sys.stderr)
             return 1
         for defect in chosen:
-            path = copy / defect.file
-            original = path.read_text()
-            if original.count(defect.old) != 1:
+            found = defect.applied(copy)
+            if found is None:
                 stale.append(defect.name)
-                print(f"{defect.name:<42} STALE: its text occurs {original.count(defect.old)} times in {defect.file}")
+                print(f"{defect.name:<42} STALE: its text is not in {defect.file} exactly once")
                 continue
-            path.write_text(original.replace(defect.old, defect.new))
+            path, original, mutated = found
+            path.write_text(mutated)
             try:
                 selected = existing_args(copy, defect.tests)
                 if args.whole_files:
