@@ -15,6 +15,7 @@ import sys
 
 import pytest
 
+from tests.ipv6 import needs_ipv6
 from tests.peers import Socks5Proxy
 from tests.test_checks_conduct import RecordingServer, Reply, result, run, self_signed, session_for
 from wizard403.headless import exit_code_for
@@ -167,6 +168,7 @@ def two_family_host(monkeypatch, tmp_path):
     v6.stop()
 
 
+@needs_ipv6
 def test_each_published_address_is_tried_with_host_and_sni_kept(two_family_host):
     url, v4, v6, sni = two_family_host
     session = run(session_for(url), insecure=True)
@@ -178,6 +180,7 @@ def test_each_published_address_is_tried_with_host_and_sni_kept(two_family_host)
     assert sni and set(sni) == {"localhost"}
 
 
+@needs_ipv6
 def test_address_routes_are_not_tried_through_a_proxy(two_family_host, egress_proxy):
     url, v4, v6, _ = two_family_host
     session = run(session_for(url), insecure=True, proxy=egress_proxy.url)

@@ -6,11 +6,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 import tomllib
 
 import pytest
 
 from tests.peers import free_port
+from tests.test_checks_conduct import Reply, raw_server, server_factory, tls_context  # noqa: F401 - fixtures
 
 
 def run(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -182,3 +184,150 @@ def test_an_error_sentence_that_quotes_input_carries_no_control_character():
     assert line.startswith("wizard403: ") and "\n" not in line
     assert "\x1b" not in proc.stderr and "\x07" not in proc.stderr
     assert "␛]0;pwned" in proc.stderr  # shown, not hidden: the user sees what they typed
+
+
+# ---------------------------------------------------------------- promises the lab's request log proves
+# Each test below starts its own lab so its request log holds this run's requests and nothing else.
+
+CREDENTIAL_NAMES = {"authorization", "cookie", "x-api-key"}
+
+
+def test_signed_out_retry_sends_no_credential_at_all():
+    """Step 1's "the same request without credentials": what reached the server, not what the report says."""
+    from wizard403.lab import mint_token, start_lab
+
+    token = mint_token("read-only")
+    with start_lab() as own:
+        # a budget of 2 buys exactly the baseline and the signed-out retry (the two most telling requests)
+        proc = run("check", own.url("insufficient-scope"), "--token", token, "-b", "sid=s3ss10n-cookie",
+                   "-H", "X-Api-Key: k-0123456789", "--budget", "2", "--format", "json", "-q")
+        seen = own.requests
+    assert proc.returncode == 3, proc.stderr
+    assert len(seen) == 2, [(r.method, r.path) for r in seen]
+    sent = [{n for n in r.headers.names() if n in CREDENTIAL_NAMES} for r in seen]
+    assert sent[0] == CREDENTIAL_NAMES, "the baseline sends the request exactly as given"
+    assert seen[0].headers.get("authorization") == f"Bearer {token}", "--token becomes a Bearer Authorization header"
+    assert sent[1] == set(), f"the signed-out retry still sent {sent[1]}"
+    report = json.loads(proc.stdout)
+    retry = next(c for c in report["checks"] if c["id"] == "anonymous-retry")
+    assert retry["evidence"] == {"with_credentials": 403, "without_credentials": 401}
+    assert token not in proc.stdout and token.rsplit(".", 1)[1] not in proc.stdout
+
+
+def test_default_check_sends_at_most_12_requests_where_more_would_tell_more():
+    """The CLI's own default budget (not the request options' default), on a run that would spend more."""
+    from wizard403.lab import mint_token, start_lab
+
+    args = ["--token", mint_token("read-only"), "-b", "sid=1; theme=dark", "--whoami", "", "--format", "json", "-q"]
+    for ip in ("127.0.0.2", "127.0.0.3", "127.0.0.4"):
+        args += ["--alt-source", ip]
+    with start_lab() as own:
+        args[args.index("--whoami") + 1] = own.base_url + "/whoami"
+        generous = run("check", own.url("cached-403"), *args, "--budget", "40")
+        wanted = len(own.requests)
+    with start_lab() as own:
+        args[args.index("--whoami") + 1] = own.base_url + "/whoami"
+        default = run("check", own.url("cached-403"), *args)
+        sent = len(own.requests)
+    assert generous.returncode == default.returncode == 3, (generous.stderr, default.stderr)
+    assert wanted > 12, f"the scenario must want more than 12 requests to prove the default (it wanted {wanted})"
+    assert sent == 12 == len(json.loads(default.stdout)["exchanges"])
+    skipped = [c for c in json.loads(default.stdout)["checks"] if c["status"] == "skipped" and "--budget" in c["summary"]]
+    assert skipped and "limit of 12 requests" in skipped[0]["summary"]
+
+
+def test_an_internal_error_is_exit_1_and_one_sentence():
+    """A bug deep in the analysis (forced here) must still end as one sentence on stderr, never a traceback."""
+    code = (
+        "import wizard403.diagnose as d\n"
+        "def broken(*a, **k): raise RuntimeError('forced for the test')\n"
+        "d.diagnose = broken\n"
+        "from wizard403.cli import main\n"
+        "raise SystemExit(main(['check', '--response', {path!r}, '--status', '403', '-q']))\n"
+    )
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False) as body:
+        body.write("<h1>Forbidden</h1>")
+    env = {k: v for k, v in os.environ.items() if k != "WIZARD403_DEBUG"}
+    proc = subprocess.run([sys.executable, "-c", code.format(path=body.name)], capture_output=True, text=True,
+                          timeout=60, env=env, check=False)
+    os.unlink(body.name)
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert "Traceback" not in proc.stderr
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("wizard403: internal error") and "forced for the test" in lines[0]
+    assert lines[0].endswith("Please report it.") and proc.stdout == ""
+
+
+def test_evidence_from_a_file_is_probed_live_only_with_live(tmp_path):
+    from wizard403.lab import start_lab
+
+    recorded = tmp_path / "refusal.http"
+    recorded.write_bytes(b"HTTP/1.1 403 Forbidden\r\nServer: nginx\r\nContent-Type: text/html\r\n\r\n"
+                         b"<html><head><title>403 Forbidden</title></head><body><center><h1>403 Forbidden</h1>"
+                         b"</center><hr><center>nginx</center></body></html>\n")
+    with start_lab() as own:
+        offline = run("check", own.url("ip-allowlist"), "--response", str(recorded), "--format", "json", "-q")
+        assert own.requests == [], "evidence from a file is analysed offline unless --live is given"
+        live = run("check", own.url("ip-allowlist"), "--response", str(recorded), "--live", "--alt-source",
+                   "127.0.0.2", "--format", "json", "-q")
+        seen = own.requests
+    assert offline.returncode == live.returncode == 3, (offline.stderr, live.stderr)
+    assert [e["check"] for e in json.loads(offline.stdout)["exchanges"]] == ["recorded"]
+    assert {("127.0.0.1", "/internal/"), ("127.0.0.2", "/internal/")} <= {(r.client_ip, r.path) for r in seen}
+    assert len(json.loads(live.stdout)["exchanges"]) == len(seen) + 1  # what was sent, and the recording
+
+
+def test_curl_file_is_the_request_sent(tmp_path):
+    from wizard403.lab import start_lab
+
+    with start_lab() as own:
+        command = tmp_path / "copied.sh"
+        command.write_text(f"curl '{own.url('stale-cookie')}' \\\n  -H 'Accept: text/html' \\\n"
+                           "  -H 'Cookie: sessionid=from-the-curl-file-0001' --compressed\n")
+        proc = run("check", "--curl-file", str(command), "--budget", "1", "--format", "json", "-q")
+        seen = own.requests
+    assert proc.returncode == 3, proc.stderr
+    assert len(seen) == 1 and seen[0].path == "/app/dashboard"
+    assert seen[0].headers.get("cookie") == "sessionid=from-the-curl-file-0001"
+    assert seen[0].headers.get("accept") == "text/html"
+    report = json.loads(proc.stdout)
+    assert report["target"]["source"] == "curl" and "from-the-curl-file-0001" not in proc.stdout
+
+
+def test_proxy_authorization_is_redacted_in_every_format_even_when_echoed(server_factory):  # noqa: F811 - fixture
+    """A server that echoes the request (as httpbin does) puts the header into the body too: both are redacted."""
+    echo = server_factory(lambda seen: Reply(403, [("Content-Type", "text/plain")],
+                                             "\n".join(f"{k}: {v}" for k, v in seen.headers).encode()))
+    # an NTLM proxy credential: not shaped like a Bearer or Basic value that text patterns would catch anyway
+    credential = "TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAGAbEdAAAADw=="
+    secret = f"NTLM {credential}"
+    for fmt in ("json", "toml", "md"):
+        proc = run("check", echo.url("/x"), "-H", f"Proxy-Authorization: {secret}", "--budget", "2", "--format", fmt, "-q")
+        assert proc.returncode == 3, proc.stderr
+        assert credential not in proc.stdout and credential[:24] not in proc.stdout, fmt
+        assert "Proxy-Authorization: NTLM [redacted sha256:" in proc.stdout, fmt
+    assert echo.seen[0].headers.get("proxy-authorization") == secret  # it was sent as given, only the report hides it
+
+
+def test_timeout_flag_bounds_a_request_to_a_server_that_never_answers(raw_server):  # noqa: F811 - fixture
+    hanging = raw_server(lambda conn, stopped: stopped.wait(60))
+    started = time.monotonic()
+    proc = run("check", hanging.url, "--timeout", "1", "--budget", "1", "--format", "json", "-q")
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 4, proc.stderr
+    assert elapsed < 20, f"--timeout 1 took {elapsed:.0f} s against a server that holds a request for 60 s"
+    baseline = next(c for c in json.loads(proc.stdout)["checks"] if c["id"] == "baseline")
+    assert "did not answer in time" in baseline["summary"]
+
+
+def test_insecure_flag_accepts_an_untrusted_certificate(server_factory, tls_context):  # noqa: F811 - fixtures
+    server = server_factory(lambda seen: Reply(403, [("Content-Type", "text/plain")], b"nope"), tls=tls_context)
+    strict = run("check", server.url("/"), "--budget", "1", "--format", "json", "-q")
+    assert strict.returncode == 4, strict.stderr
+    assert "certificate is not trusted" in next(c["summary"] for c in json.loads(strict.stdout)["checks"] if c["id"] == "baseline")
+    lenient = run("check", server.url("/"), "--insecure", "--budget", "1", "--format", "json", "-q")
+    assert lenient.returncode == 3, lenient.stderr
+    assert json.loads(lenient.stdout)["exchanges"][0]["status"] == 403

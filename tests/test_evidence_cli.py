@@ -57,9 +57,11 @@ def test_har_entries_are_diagnosed_offline(no_network, capsys, har, entry, cause
 
 
 def test_har_without_entry_takes_the_first_refused_one(no_network, capsys):
+    # entries 6 (app.example.test/reports/42) and 7 (api.example.test/v1/reports/42) are both refused
     code, report = check_json(capsys, "--har", str(HARS / "chrome-login-403.har"))
     assert code == 3
-    assert report["target"]["url"].endswith("/reports/42")
+    assert report["target"]["url"] == "https://app.example.test/reports/42"
+    assert report["exchanges"][0]["url"] == "https://app.example.test/reports/42"
     assert "sign-in" in report["target"]["related"]
 
 

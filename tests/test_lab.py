@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.ipv6 import needs_ipv6
 from wizard403.errors import InputError
 from wizard403.lab import SCENARIOS, Lab, mint_token, scenario, start_lab
 from wizard403.lab.producers import presigned_query
@@ -461,12 +462,9 @@ def test_stop_closes_the_lab_and_localhost_means_127_0_0_1():
                 c.get(small.url("ok"))
 
 
+@needs_ipv6
 def test_ipv6_loopback():
-    try:
-        small = start_lab(host="::1")
-    except InputError as err:
-        pytest.skip(f"no IPv6 loopback here: {err}")
-    with small, httpx.Client() as c:
+    with start_lab(host="::1") as small, httpx.Client() as c:
         assert small.base_url.startswith("http://[::1]:")
         assert c.get(small.url("ok")).status_code == 200
         assert small.requests[-1].client_ip == "::1"
@@ -474,9 +472,12 @@ def test_ipv6_loopback():
 
 def test_serve_forever_prints_the_menu_and_stops_quietly_on_ctrl_c():
     port = _free_port()
-    code = f"from wizard403.lab import serve_forever; serve_forever(port={port})"
+    # The child sets Ctrl+C's default meaning itself: a shell starts background jobs with SIGINT ignored, and a
+    # child inherits that; its own session keeps a Ctrl+C typed at the test run's terminal away from it.
+    code = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+            f"from wizard403.lab import serve_forever; serve_forever(port={port})")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).resolve().parents[1])
+                            cwd=Path(__file__).resolve().parents[1], start_new_session=True)
     try:
         first = proc.stdout.readline()
         assert f"http://127.0.0.1:{port}" in first and "loopback only" in first

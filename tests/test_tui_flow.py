@@ -1,13 +1,20 @@
-"""The wizard driven as a user drives it, against the running lab: start, six steps, summary, change, export, resume."""
+"""The wizard driven as a user drives it, against the lab: one promise per test, so each fails on its own.
+
+What is asserted is what a person sees (the screen's text, via tests/screen.py), what reached the lab, and what was
+written to disk; never how a widget builds its text.
+"""
 
 from __future__ import annotations
 
+import json
 import tomllib
 
+import pytest
 from textual.widgets import Input, OptionList, RadioButton, RadioSet
 
+from tests.screen import screen_prose
 from wizard403 import autosave
-from wizard403.lab import SCENARIOS
+from wizard403.lab import SCENARIOS, start_lab
 from wizard403.report import load_session
 from wizard403.tui.app import make_app
 from wizard403.tui.screens.change import ChangeScreen
@@ -15,9 +22,17 @@ from wizard403.tui.screens.export import ExportScreen
 from wizard403.tui.screens.start import StartScreen
 from wizard403.tui.screens.step import StepScreen
 from wizard403.tui.screens.summary import SummaryScreen
-from wizard403.tui.widgets import CheckRow, QuestionBlock
+from wizard403.tui.widgets import QuestionBlock
 
 SIZE = (120, 40)
+TALL = (120, 80)
+
+
+@pytest.fixture
+def own_lab():
+    """A lab of the test's own, so its request log holds only what this test's wizard sent."""
+    with start_lab() as running:
+        yield running
 
 
 async def settle(app, pilot) -> None:
@@ -56,64 +71,106 @@ async def answer_step(app, pilot, choice_index: int = 0) -> dict[str, str]:
     return given
 
 
-async def test_whole_session_against_the_lab(lab, tmp_path):
+async def export_as(app, pilot, fmt: str, target) -> str:
+    """Open the export screen, pick the format's tab, save to `target`; returns the path the screen proposed."""
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+    assert isinstance(app.screen, ExportScreen)
+    app.screen.query_one("#export-tabs").active = f"tab-{fmt}"
+    await pilot.pause()
+    path_input = app.screen.query_one("#export-path", Input)
+    proposed = path_input.value
+    path_input.value = str(target)
+    await pilot.click("#save")
+    await pilot.pause()
+    return proposed
+
+
+async def test_live_results_are_on_screen(lab):
     app = make_app(lab=lab)
-    given: dict[str, str] = {}
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await choose_scenario(app, pilot, "insufficient-scope")
         assert isinstance(app.screen, StepScreen) and app.screen.number == 1
-        baseline = app.session.check("baseline")
-        assert baseline is not None and baseline.status == "fail"
-        # the live results are on screen, with their summaries
-        row = app.screen.query_one("#check-baseline", CheckRow)
-        assert "403" in str(row.query_one(".check-line").render())
+        text = screen_prose(app)
+        assert "Step 1 of 6" in text
+        assert "refused with 403 Forbidden: the problem reproduces" in text
+        assert "Without credentials the server answers 401, with yours 403" in text
+
+
+async def test_ctrl_n_walks_the_six_steps_to_the_summary(lab):
+    app = make_app(lab=lab)
+    async with app.run_test(size=TALL) as pilot:
+        await settle(app, pilot)
+        await choose_scenario(app, pilot, "insufficient-scope")
         for number in range(1, 7):
-            assert app.screen.number == number
-            given |= await answer_step(app, pilot, choice_index=number % 2)
+            assert f"Step {number} of 6" in screen_prose(app)
             await pilot.press("ctrl+n")
             await settle(app, pilot)
         assert isinstance(app.screen, SummaryScreen)
-        assert app.session.causes, "the summary ranks causes"
-        text = app.screen.query_one("#summary-text").source
-        assert app.session.causes[0].title in text
-        assert "Do not work around the block" in text
+        text = screen_prose(app)
+        assert "Who said no: the identity and permission system" in text
+        assert app.session.causes and f"1. {app.session.causes[0].title}" in text, text
 
-        # did it fix it? record a change and re-run every check
+
+async def test_a_change_is_recorded_and_really_retested(own_lab):
+    app = make_app(lab=own_lab)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await choose_scenario(app, pilot, "insufficient-scope")
+        await pilot.press("f3")
+        await settle(app, pilot)
+        sent_before = len(own_lab.requests)
         await pilot.press("f6")
         await pilot.pause()
         assert isinstance(app.screen, ChangeScreen)
         await pilot.press(*"admin granted the admin scope")
         await pilot.press("enter")
         await settle(app, pilot)
-        assert [c.note for c in app.session.changes] == ["admin granted the admin scope"]
+        assert len(own_lab.requests) > sent_before, "re-testing after a change sends the requests again"
+        assert [r.path for r in own_lab.requests[sent_before:]].count("/api/admin/users") >= 2
+        text = screen_prose(app)
         # the lab still refuses the read-only token: the wizard must say the change did not fix it
-        assert app.session.changes[0].result.startswith("Still refused (403")
-        comparison = str(app.screen.query_one("#comparison").render())
-        assert "did not fix it" in comparison and "Answer from the server: 403 Forbidden → 403 Forbidden" in comparison
-        await pilot.press("escape")
-        await pilot.pause()
+        assert "did not fix it" in text and "Answer from the server: 403 Forbidden → 403 Forbidden" in text
+    assert [c.note for c in app.session.changes] == ["admin granted the admin scope"]
+    assert app.session.changes[0].result.startswith("Still refused (403")
 
-        # export TOML
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert isinstance(app.screen, ExportScreen)
-        app.screen.query_one("#export-tabs").active = "tab-toml"
-        await pilot.pause()
-        path_input = app.screen.query_one("#export-path", Input)
-        target = tmp_path / "session.toml"
-        path_input.value = str(target)
-        await pilot.click("#save")
-        await pilot.pause()
-    assert target.exists()
-    data = tomllib.loads(target.read_text())
-    assert data["changes"][0]["note"] == "admin granted the admin scope"
-    saved = {a["question"]: a["answer"] for a in data["answers"]}
+
+@pytest.mark.parametrize("fmt", ["toml", "json", "md"])
+async def test_export_writes_the_format_of_the_chosen_tab(lab, tmp_path, fmt):
+    app = make_app(lab=lab, scenario="waf")
+    target = tmp_path / f"report.{fmt}"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        proposed = await export_as(app, pilot, fmt, target)
+    assert proposed.endswith(f".{fmt}"), "the proposed file name follows the chosen format"
+    text = target.read_text()
+    if fmt == "toml":
+        assert tomllib.loads(text)["schema"] == "wizard403/1"
+    elif fmt == "json":
+        assert json.loads(text)["schema"] == "wizard403/1"
+    else:
+        assert text.startswith("# 403 report: GET") and "Who said no" in text
+
+
+async def test_answers_are_kept_in_the_exported_toml_and_reopen_in_place(lab, tmp_path):
+    app = make_app(lab=lab)
+    given: dict[str, str] = {}
+    target = tmp_path / "session.toml"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await choose_scenario(app, pilot, "insufficient-scope")
+        for number in range(1, 7):
+            given |= await answer_step(app, pilot, choice_index=number % 2)
+            await pilot.press("ctrl+n")
+            await settle(app, pilot)
+        await export_as(app, pilot, "toml", target)
+    assert len(given) >= 6
+    saved = {a["question"]: a["answer"] for a in tomllib.loads(target.read_text())["answers"]}
     assert saved == given
 
     # the exported TOML opens in the wizard again with every answer in place
-    loaded = load_session(target)
-    app2 = make_app(session=loaded, live=False, use_autosave=False)
+    app2 = make_app(session=load_session(target), live=False, use_autosave=False)
     async with app2.run_test(size=SIZE) as pilot:
         await settle(app2, pilot)
         for number in range(1, 7):
@@ -134,12 +191,12 @@ async def test_killed_session_is_offered_for_resume_with_answers_kept(lab):
         await choose_scenario(app, pilot, "ip-allowlist")
         given = await answer_step(app, pilot)
         # no export, no clean exit of the session: the process "dies" here
-    assert autosave.autosave_path().exists()
+    assert given and autosave.autosave_path().exists()
 
     app2 = make_app(lab=lab)
     async with app2.run_test(size=SIZE) as pilot:
         await settle(app2, pilot)
-        assert "Resume" in str(app2.screen.query_one("#yes").label)
+        assert "Resume" in screen_prose(app2)
         await pilot.click("#yes")
         await settle(app2, pilot)
         assert isinstance(app2.screen, StepScreen)
@@ -147,16 +204,13 @@ async def test_killed_session_is_offered_for_resume_with_answers_kept(lab):
 
 
 async def test_secrets_never_reach_the_autosave(lab):
-    from wizard403.lab import mint_token
-
-    token = mint_token("read-only")
     app = make_app(lab=lab)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await choose_scenario(app, pilot, "insufficient-scope")
         await answer_step(app, pilot)
-        assert app.session.target.bearer_token  # the lab scenario sends a token
         token = app.session.target.bearer_token
+        assert token  # the lab scenario sends a token
     text = autosave.autosave_path().read_text()
     assert token not in text and token.rsplit(".", 1)[1] not in text
     assert "[redacted sha256:" in text
@@ -167,8 +221,31 @@ async def test_mode_switch_is_part_of_the_session(lab):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         assert app.session.mode == "plain"
+        assert "← 403 Forbidden" not in screen_prose(app), "plain mode folds the exchanges away"
         await pilot.press("f2")
-        await pilot.pause()
+        await settle(app, pilot)
         assert app.session.mode == "expert" and app.expert
-        details = app.screen.query_one("#check-baseline .check-details")
-        assert details.collapsed is False, "expert mode shows the details up front"
+        assert "← 403 Forbidden" in screen_prose(app), "expert mode shows the exchanges up front"
+
+
+async def test_no_screen_shows_the_credential_only_its_fingerprint(lab):
+    from tests.screen import screen_text
+
+    app = make_app(lab=lab, scenario="insufficient-scope", expert=True, use_autosave=False)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(app, pilot)
+        token = app.session.target.bearer_token
+        shown = []
+        for number in range(1, 7):
+            app.goto_step(number)
+            await settle(app, pilot)
+            shown.append(screen_text(app))
+        await pilot.press("f3")
+        await settle(app, pilot)
+        shown.append(screen_text(app))
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        shown.append(screen_text(app))
+    everything = "\n".join(shown)
+    assert token and token not in everything and token.rsplit(".", 1)[1] not in everything
+    assert "Authorization: Bearer [redacted sha256:" in everything

@@ -4,6 +4,7 @@ so they are the same on every run. Regenerate with `pytest tests/test_tui_snapsh
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -119,3 +120,90 @@ def test_help_screen(snap_compare):
         await _settle(pilot)
 
     assert snap_compare(app_for("plain"), terminal_size=SIZE, run_before=run_before)
+
+
+# ---------------------------------------------------------------- live sessions against the lab
+# The checks really run against the lab (a scenario whose credential is a fixed session cookie, so its fingerprint
+# is the same on every run). What varies from run to run and says nothing about the wizard (the lab's port, Date
+# headers, timings, this machine's ports) is frozen on the finished session, then the screen is drawn afresh.
+
+LIVE_PORT = 8403
+FROZEN_DATE = "Sun, 22 Nov 2026 09:15:00 GMT"
+
+
+STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")  # the UTC times quoted to the site owner
+
+
+def _frozen(text: str, port: int) -> str:
+    return STAMP.sub(NOW.strftime("%Y-%m-%dT%H:%M:%SZ"), text.replace(f"127.0.0.1:{port}", f"127.0.0.1:{LIVE_PORT}"))
+
+
+def freeze(session: Session, port: int) -> None:
+    from wizard403.model import Headers as H
+
+    def headers(found: H) -> H:
+        return H([(k, FROZEN_DATE if k.lower() == "date" else _frozen(v, port)) for k, v in found])
+
+    session.target.url = _frozen(session.target.url, port)
+    session.target.headers = headers(session.target.headers)
+    for ex in session.exchanges:
+        ex.url = _frozen(ex.url, port)
+        ex.redirects = [_frozen(u, port) for u in ex.redirects]
+        ex.request_headers, ex.response_headers = headers(ex.request_headers), headers(ex.response_headers)
+        ex.body = _frozen(ex.body.decode("latin-1"), port).encode("latin-1")
+        ex.elapsed_ms, ex.at = 3, NOW
+        ex.local_address, ex.remote_address = "127.0.0.1:40000", f"127.0.0.1:{LIVE_PORT}"
+    for ref in session.references:
+        ref.value, ref.at = _frozen(ref.value, port), NOW
+    for check in session.checks:
+        check.summary, check.details = _frozen(check.summary, port), _frozen(check.details, port)
+        check.evidence = {k: _frozen(v, port) if isinstance(v, str) else v for k, v in check.evidence.items()}
+        check.evidence = {k: [_frozen(i, port) for i in v] if isinstance(v, list) else v for k, v in check.evidence.items()}
+
+
+def _live(step: int | None):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await _settle(pilot)
+        assert app.session.check("baseline").status == "fail", "the live run reached the lab"
+        freeze(app.session, app.lab.port)
+        from wizard403.diagnose import diagnose
+
+        diagnose(app.session, app.content)
+        if step is None:
+            await pilot.press("f3")
+        else:
+            app.goto_step(step)
+        await _settle(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("mode", ["plain", "expert"])
+def test_live_step_1_shows_results_and_the_redacted_cookie(snap_compare, mode):
+    from wizard403.lab import start_lab
+
+    with start_lab() as lab:
+        app = make_app(lab=lab, scenario="stale-cookie", use_autosave=False, now=NOW, expert=mode == "expert")
+        assert snap_compare(app, terminal_size=(100, 44), run_before=_live(1))
+
+
+def test_live_summary(snap_compare):
+    from wizard403.lab import start_lab
+
+    with start_lab() as lab:
+        app = make_app(lab=lab, scenario="stale-cookie", use_autosave=False, now=NOW)
+        assert snap_compare(app, terminal_size=SIZE, run_before=_live(None))
+
+
+def test_live_export_preview(snap_compare):
+    from wizard403.lab import start_lab
+
+    async def run_before(pilot) -> None:
+        await _live(1)(pilot)
+        await pilot.press("ctrl+s")
+        await _settle(pilot)
+
+    with start_lab() as lab:
+        app = make_app(lab=lab, scenario="stale-cookie", use_autosave=False, now=NOW, expert=True)
+        assert snap_compare(app, terminal_size=(100, 44), run_before=run_before)

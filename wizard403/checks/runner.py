@@ -38,6 +38,7 @@ PRIORITY = (
     "head-vs-get",
     "options-allow",
 )
+CANCELLED_REASON = "stopped before it finished, so it has no result: run the checks again to get one"
 OFFLINE_REASON = "this check sends requests, and the evidence is being analysed offline (add --live to probe)"
 
 
@@ -159,7 +160,7 @@ async def run_checks(
             except UnsafeMethod as why:
                 result = CheckResult(spec.id, spec.step, "skipped", f"not sent: {why} (it could change data on the server)")
             except asyncio.CancelledError:
-                finish(spec, CheckResult(spec.id, spec.step, "skipped", "cancelled"))
+                finish(spec, CheckResult(spec.id, spec.step, "skipped", CANCELLED_REASON))
                 raise
             except Exception as err:  # noqa: BLE001 - one central handler: a broken check is a result, not a crash
                 result = CheckResult(spec.id, spec.step, "error", f"the check failed unexpectedly: {type(err).__name__}: {err}")
