@@ -20,7 +20,9 @@ from textual.worker import Worker, WorkerState
 
 from wizard403 import autosave
 from wizard403.model import Change, CheckResult, ProbeOptions, Session, Target
+from wizard403.scrub import Scrubber
 from wizard403.tui.keys import DEFAULT_KEYS, load_keymap
+from wizard403.tui.text import status_text
 
 
 class ChecksUpdated(Message):
@@ -39,7 +41,8 @@ class WizardApp(App[int]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding(DEFAULT_KEYS["help"], "help", "Help", id="help"),
-        Binding(DEFAULT_KEYS["mode"], "toggle_mode", "Plain/Expert", id="mode"),
+        Binding(DEFAULT_KEYS["mode"], "toggle_mode", "Mode", id="mode", tooltip="Switch plain / expert mode"),
+        Binding(DEFAULT_KEYS["change"], "change", "Record a change", id="change", show=False),
         Binding(DEFAULT_KEYS["cancel"], "cancel_checks", "Stop checks", id="cancel", show=False),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
@@ -69,6 +72,8 @@ class WizardApp(App[int]):
         self.running: set[str] = set()
         self.checks_started = False
         self.last_export = None
+        self.crash_sentence: str | None = None  # set when an unforeseen error stopped the wizard
+        self._scrubber: tuple[tuple, Scrubber] | None = None
 
     @property
     def content(self) -> Any:
@@ -78,6 +83,47 @@ class WizardApp(App[int]):
 
             self._content = load_content()
         return self._content
+
+    # ------------------------------------------------------------ outside text
+
+    @property
+    def scrubber(self) -> Scrubber:
+        """The session's Scrubber, rebuilt when the session, its credentials or its exchanges change."""
+        session = self.session
+        key = (id(session), len(session.exchanges), tuple(session.target.headers), session.target.url) if session else ()
+        if self._scrubber is None or self._scrubber[0] != key:
+            self._scrubber = (key, Scrubber.for_session(session))
+        return self._scrubber[1]
+
+    def shown(self, text: object) -> str:
+        """Outside text as the screen may show it: the session's secrets scrubbed, controls made visible."""
+        return self.scrubber.shown(str(text))
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None, markup: bool = False) -> None:
+        """Every notification is plain text (never markup), scrubbed and with its controls made visible."""
+        super().notify(self.shown(message), title=self.shown(title), severity=severity, timeout=timeout, markup=False)
+
+    # ------------------------------------------------------------ crash safety
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An error nobody foresaw: a crash report without locals or secrets, one sentence, exit code 1.
+
+        Replaces Textual's handler, whose traceback dump prints local variables (the Authorization header, the
+        cookies) to the terminal. The autosave already holds every answer; it is left in place for the next start.
+        """
+        from wizard403 import crash
+
+        if self.crash_sentence is None:
+            try:
+                scrubber = self.scrubber
+            except Exception:  # noqa: BLE001 - a broken session must not stop the report
+                scrubber = Scrubber()
+            self.crash_sentence = crash.sentence(crash.write_report(error, scrubber))
+        self._return_code = 1
+        if self._exception is None:  # Pilot re-raises it at the end of run_test, so tests see the error
+            self._exception = error
+            self._exception_event.set()
+        self._close_messages_no_wait()
 
     # ------------------------------------------------------------ start-up
 
@@ -95,16 +141,23 @@ class WizardApp(App[int]):
             from wizard403.tui.screens.start import StartScreen
 
             self.push_screen(StartScreen())
-            saved = autosave.load() if self.use_autosave else None
+            saved, warning = autosave.load_saved() if self.use_autosave else (None, None)
+            if warning:
+                self.notify(warning, severity="warning", timeout=10)
             if saved is not None and (saved.answers or saved.checks):
-                self.offer_resume(saved)
+                try:
+                    self.offer_resume(saved)
+                except Exception as err:  # noqa: BLE001 - a saved session that cannot be shown is set aside
+                    self.notify(autosave.unusable_session(f"shown ({type(err).__name__})"), severity="warning", timeout=10)
 
     def offer_resume(self, saved: Session) -> None:
+        from wizard403.redact import redact_url
         from wizard403.tui.screens.dialogs import ConfirmScreen
 
         answered = len(saved.answers)
+        target = Scrubber.for_session(saved).shown(f"{saved.target.method} {redact_url(saved.target.url)}")
         question = (
-            f"An unfinished session was found: {saved.target.method} {saved.target.url}, "
+            f"An unfinished session was found: {target}, "
             f"{answered} answer{'s' if answered != 1 else ''} recorded, step {saved.step}. Resume it?"
         )
 
@@ -202,7 +255,7 @@ class WizardApp(App[int]):
         """The one error handler for background work: a message, never a crash."""
         if event.state == WorkerState.ERROR:
             err = event.worker.error
-            self.notify(f"The checks stopped: {type(err).__name__}: {err}", severity="error", timeout=10)
+            self.notify(f"The checks stopped: {type(err).__name__}: {err}", severity="error", timeout=10, markup=False)
         elif event.state == WorkerState.CANCELLED and event.worker.group == "checks":
             self.notify("Checks stopped. Re-run them with the step's re-run key.", timeout=5)
 
@@ -247,6 +300,17 @@ class WizardApp(App[int]):
         from wizard403.tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen(self.content))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "change":
+            from wizard403.tui.screens.change import ChangeScreen
+
+            return self.session is not None and not isinstance(self.screen, ChangeScreen)
+        return True
+
+    def action_change(self) -> None:
+        """f6 on every screen of a session: note what changed and re-test (or say what re-testing needs)."""
+        self.show_change()
 
     def action_toggle_mode(self) -> None:
         self.expert = not self.expert

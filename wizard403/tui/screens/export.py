@@ -14,6 +14,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, TabbedContent,
 
 from wizard403.errors import WizardError
 from wizard403.report import render, write_atomic
+from wizard403.textsafe import visible
 from wizard403.tui.keys import DEFAULT_KEYS
 
 FORMATS = (("md", "Markdown (for a ticket)"), ("toml", "TOML (a session the next tier can open)"), ("json", "JSON"))
@@ -34,7 +35,8 @@ class ExportScreen(Screen):
             with TabbedContent(id="export-tabs"):
                 for fmt, title in FORMATS:
                     with TabPane(title, id=f"tab-{fmt}"):
-                        yield TextArea(render(session, fmt, self.app.content), read_only=True, id=f"preview-{fmt}", soft_wrap=True)
+                        # the preview shows the very text that is saved, only its control characters made visible
+                        yield TextArea(visible(render(session, fmt, self.app.content)), read_only=True, id=f"preview-{fmt}", soft_wrap=True)
             with Horizontal(id="export-path-row"):
                 yield Label("Save to:", id="path-label")
                 yield Input(value=self._default_path("md"), id="export-path")
@@ -74,7 +76,7 @@ class ExportScreen(Screen):
         except WizardError as err:
             self.app.notify(str(err), severity="error")
             return
-        self.app.notify(f"Saved {path}", timeout=6)
+        self.app.notify(f"Saved {path}", timeout=6, markup=False)
         self.app.last_export = path
 
     @on(Button.Pressed, "#copy")
