@@ -14,6 +14,8 @@ from typing import Any
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -21,6 +23,7 @@ from textual.worker import Worker, WorkerState
 from wizard403 import autosave
 from wizard403.model import Change, CheckResult, ProbeOptions, Session, Target
 from wizard403.scrub import Scrubber
+from wizard403.textsafe import visible
 from wizard403.tui.keys import DEFAULT_KEYS, load_keymap
 from wizard403.tui.text import status_text
 
@@ -33,11 +36,44 @@ class ChecksUpdated(Message):
         self.check_id = check_id
 
 
+class StepCommands(Provider):
+    """'Go to step N: title' in the command palette, shown as plain Content: a content overlay's step title or
+    explanation is never read as markup (the palette parses the strings of plain system commands)."""
+
+    def _steps(self) -> list[tuple[str, str, Any]]:
+        app = self.app
+        if app.session is None:
+            return []
+        return [
+            (visible(f"Go to step {s.number}: {s.title}"), visible(s.why), lambda n=s.number: app.goto_step(n))
+            for s in app.content.steps
+        ]
+
+    @staticmethod
+    def _prompt(name: str, why: str, offsets: tuple[int, ...] = ()):
+        title = Content(name)
+        for offset in offsets:
+            title = title.stylize("reverse", offset, offset + 1)
+        return Content("\n").join([title, Content.styled(why, "dim")])
+
+    async def discover(self) -> Hits:
+        for name, why, go in self._steps():
+            yield DiscoveryHit(self._prompt(name, why), go, text=name)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, why, go in self._steps():
+            score, offsets = matcher.fuzzy_search.match(query, name)
+            if score > 0:
+                yield Hit(score, self._prompt(name, why, offsets), go, text=name)
+
+
 class WizardApp(App[int]):
     CSS_PATH = Path(__file__).parent / "wizard.tcss"
     TITLE = "wizard403"
     SUB_TITLE = "why am I getting 403 Forbidden?"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {StepCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding(DEFAULT_KEYS["help"], "help", "Help", id="help"),
@@ -333,8 +369,6 @@ class WizardApp(App[int]):
                 yield SystemCommand("Enter credentials again", "After a resume: type the token again (it is never saved)", self.enter_credentials)
             yield SystemCommand("Fold or unfold check details", "Show every exchange of the checks on this step", self.toggle_details)
             yield SystemCommand("Stop running checks", "Cancel the checks that are still running", self.action_cancel_checks)
-            for step in self.content.steps:
-                yield SystemCommand(f"Go to step {step.number}: {step.title}", step.why, lambda n=step.number: self.goto_step(n))
 
     def toggle_details(self) -> None:
         action = getattr(self.screen, "action_details", None)
