@@ -25,7 +25,6 @@ from wizard403.model import Change, CheckResult, ProbeOptions, Session, Target
 from wizard403.scrub import Scrubber
 from wizard403.textsafe import visible
 from wizard403.tui.keys import DEFAULT_KEYS, load_keymap
-from wizard403.tui.text import status_text
 
 
 class ChecksUpdated(Message):
@@ -238,6 +237,7 @@ class WizardApp(App[int]):
                     f"Session resumed. Secrets are never saved, so {', '.join(dropped)} must be entered again "
                     "(command palette: 'Enter credentials again') before re-running checks.",
                     timeout=10,
+                    markup=False,
                 )
             else:
                 self.notify("Session resumed with your answers.", timeout=5)
@@ -328,7 +328,7 @@ class WizardApp(App[int]):
             try:
                 autosave.save(self.session)
             except Exception as err:  # noqa: BLE001 - autosave trouble is shown, never fatal
-                self.notify(f"Autosave failed: {err}", severity="warning")
+                self.notify(f"Autosave failed: {err}", severity="warning", markup=False)
 
     # ------------------------------------------------------------ app-wide actions
 

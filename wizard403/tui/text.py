@@ -55,7 +55,7 @@ def line(*parts: Piece) -> Content:
 
 def md_plain(text: object) -> str:
     """Outside text for a Markdown document, as one paragraph's words: read as written, whatever it contains."""
-    flat = visible(" ".join(str(text).splitlines()))
+    flat = visible(" ".join(str(text).splitlines())).strip()  # leading blanks would make an indented code block
     escaped = _MD_INLINE.sub(r"\\\1", flat)
     return _MD_BLOCK_START.sub(_escape_block_start, escaped)
 

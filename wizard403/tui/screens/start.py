@@ -19,7 +19,7 @@ from wizard403.errors import InputError, WizardError
 from wizard403.model import Headers, ProbeOptions, Session, Target
 from wizard403.scrub import Scrubber
 from wizard403.textsafe import one_line
-from wizard403.tui.text import line, plain, styled
+from wizard403.tui.text import line as joined, plain, styled
 
 METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 SOURCES = (
@@ -46,8 +46,8 @@ class StartScreen(Screen):
             if app.lab is not None:
                 from wizard403.lab import SCENARIOS
 
-                yield Label(line(("Built-in 403 lab", "bold"), " (on loopback): pick a scenario and press Enter."))
-                yield OptionList(*[Option(line(s.title, "  ", (s.path, "dim")), id=s.id) for s in SCENARIOS], id="scenarios")
+                yield Label(joined(("Built-in 403 lab", "bold"), " (on loopback): pick a scenario and press Enter."))
+                yield OptionList(*[Option(joined(s.title, "  ", (s.path, "dim")), id=s.id) for s in SCENARIOS], id="scenarios")
                 yield Label(styled("Or bring your own:", "bold"))
             yield OptionList(*[Option(plain(text), id=f"source-{kind}") for kind, text in SOURCES], id="sources")
             recent, warning = autosave.load_recent() if app.use_autosave else ([], None)
@@ -153,7 +153,7 @@ class SourceScreen(Screen):
         listing.clear_options()
         for entry in archive.ordered():
             mark = "✘" if entry.refused else " "
-            listing.add_option(Option(line(f"{mark} {entry.status} ", one_line(str(entry.method)), " ", har_url(entry.url)), id=f"har-{entry.index}"))
+            listing.add_option(Option(joined(f"{mark} {entry.status} ", one_line(str(entry.method)), " ", har_url(entry.url)), id=f"har-{entry.index}"))
         self.error("" if archive.refused_entries() else "No refused request (401, 403 or a block page) in this file; pick any entry.")
         listing.focus()
 
@@ -248,7 +248,7 @@ class SourceScreen(Screen):
 
 def recent_prompt(method: str, url: str):
     """A remembered target as the list shows it: plain text on one line, whatever the file holds."""
-    return line(one_line(method), " ", one_line(Scrubber().scrub(url)))
+    return joined(one_line(method), " ", one_line(Scrubber().scrub(url)))
 
 
 def har_url(url: str) -> str:
