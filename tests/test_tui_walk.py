@@ -1,11 +1,15 @@
-"""Every lab scenario and every recorded exchange walked through every screen of the wizard, as a user would:
-the six steps with their details unfolded, one answer, the summary, the change dialog (f6), help and the export
-preview in all three formats, then quit with exit code 0. Nothing may crash, exit early or paint a raw control
-character. One lab for the whole run, a small terminal and no pauses beyond what the app needs, so it stays fast."""
+"""Every lab scenario, the hostile sessions and a spread of recorded exchanges walked through every screen of the
+wizard as a user would: the six steps with their details unfolded, one answer, the summary, the change dialog
+(f6), help and the export preview in all three formats, then quit with exit code 0. Every recorded exchange in
+tests/exchanges/ is then shown by one running wizard on all six step screens, the summary and the three export
+previews at once (a full walk mounts about ten screens, too slow to repeat for each of 150 files on CI's two
+cores). Nothing may crash, exit early or paint a raw control character. One lab for the whole run, a small
+terminal and no pauses beyond what the app needs."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from textual.widgets import RadioButton, TextArea
@@ -94,7 +98,10 @@ def recorded_session(path: Path) -> Session:
     return session
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+WALKED = FILES[::30]  # a spread across the cause families (the files are named by cause)
+
+
+@pytest.mark.parametrize("path", WALKED, ids=[p.stem for p in WALKED])
 async def test_walk_a_recorded_exchange(path):
     app = make_app(session=recorded_session(path), options=ProbeOptions(), live=False, use_autosave=False, now=AT)
     async with app.run_test(size=SIZE) as pilot:
@@ -108,3 +115,44 @@ async def test_walk_a_hostile_session(mode):
     async with app.run_test(size=SIZE) as pilot:
         await walk(app, pilot, f"hostile {mode}")
     assert app.return_code == 0 and app.crash_sentence is None
+
+
+async def test_every_recorded_exchange_on_every_screen_at_once():
+    from wizard403.tui.screens.summary import summary_markdown
+    from wizard403.tui.text import safe_parser
+
+    app = make_app(session=recorded_session(FILES[0]), options=ProbeOptions(), live=False, use_autosave=False,
+                   now=AT, expert=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        for number in range(2, 7):
+            app.push_screen(StepScreen(number))
+        app.show_summary()
+        app.show_export()
+        await pilot.pause()
+        screens = list(app.screen_stack[1:])
+        assert len(screens) == 8
+        for path in FILES:
+            app.session = recorded_session(path)
+            app.run_analysis()  # offline: every open screen is told, and redraws from the new session
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            for screen in screens:
+                text = screen_text(screen)
+                bad = [c for c in RAW if c in text]
+                assert not bad, f"{path.stem} on {screen.__class__.__name__} {getattr(screen, 'number', '')}: {bad}"
+            summary = summary_markdown(app.session, True, False, app.scrubber)
+            kinds = {t.type for t in safe_parser().parse(summary)}
+            assert not kinds & {"html_block", "code_block"}, path.stem
+            assert app.session.causes, f"{path.stem}: nothing ranked"
+            top = app.session.causes[0].title
+            for _ in range(20):  # the Markdown widget mounts its blocks in batches
+                if top in screen_text(screens[6]):
+                    break
+                await pilot.pause()
+            assert top in screen_text(screens[6]), f"{path.stem}: the summary does not show {top!r}"
+            host = urlsplit(app.session.target.url).hostname or ""
+            assert host in app.screen.query_one("#preview-toml", TextArea).text, f"{path.stem}: a stale export preview"
+            assert app.return_code is None, path.stem
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0

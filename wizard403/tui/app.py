@@ -9,21 +9,20 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from wizard403 import autosave
 from wizard403.model import Change, CheckResult, ProbeOptions, Session, Target
-from wizard403.scrub import Scrubber
-from wizard403.textsafe import visible
+
+if TYPE_CHECKING:
+    from wizard403.scrub import Scrubber
 from wizard403.tui.keys import DEFAULT_KEYS, load_keymap
 
 
@@ -35,36 +34,11 @@ class ChecksUpdated(Message):
         self.check_id = check_id
 
 
-class StepCommands(Provider):
-    """'Go to step N: title' in the command palette, shown as plain Content: a content overlay's step title or
-    explanation is never read as markup (the palette parses the strings of plain system commands)."""
+def step_commands():
+    """The palette's 'Go to step N' provider, imported when the palette first opens (not at start-up)."""
+    from wizard403.tui.commands import StepCommands
 
-    def _steps(self) -> list[tuple[str, str, Any]]:
-        app = self.app
-        if app.session is None:
-            return []
-        return [
-            (visible(f"Go to step {s.number}: {s.title}"), visible(s.why), lambda n=s.number: app.goto_step(n))
-            for s in app.content.steps
-        ]
-
-    @staticmethod
-    def _prompt(name: str, why: str, offsets: tuple[int, ...] = ()):
-        title = Content(name)
-        for offset in offsets:
-            title = title.stylize("reverse", offset, offset + 1)
-        return Content("\n").join([title, Content.styled(why, "dim")])
-
-    async def discover(self) -> Hits:
-        for name, why, go in self._steps():
-            yield DiscoveryHit(self._prompt(name, why), go, text=name)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, why, go in self._steps():
-            score, offsets = matcher.fuzzy_search.match(query, name)
-            if score > 0:
-                yield Hit(score, self._prompt(name, why, offsets), go, text=name)
+    return StepCommands
 
 
 class WizardApp(App[int]):
@@ -72,7 +46,7 @@ class WizardApp(App[int]):
     TITLE = "wizard403"
     SUB_TITLE = "why am I getting 403 Forbidden?"
     ENABLE_COMMAND_PALETTE = True
-    COMMANDS = App.COMMANDS | {StepCommands}
+    COMMANDS = App.COMMANDS | {step_commands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding(DEFAULT_KEYS["help"], "help", "Help", id="help"),
@@ -124,6 +98,8 @@ class WizardApp(App[int]):
     @property
     def scrubber(self) -> Scrubber:
         """The session's Scrubber, rebuilt when the session, its credentials or its exchanges change."""
+        from wizard403.scrub import Scrubber
+
         session = self.session
         key = (id(session), len(session.exchanges), tuple(session.target.headers), session.target.url) if session else ()
         if self._scrubber is None or self._scrubber[0] != key:
@@ -147,6 +123,7 @@ class WizardApp(App[int]):
         cookies) to the terminal. The autosave already holds every answer; it is left in place for the next start.
         """
         from wizard403 import crash
+        from wizard403.scrub import Scrubber
 
         if self.crash_sentence is None:
             try:
@@ -187,6 +164,7 @@ class WizardApp(App[int]):
 
     def offer_resume(self, saved: Session) -> None:
         from wizard403.redact import redact_url
+        from wizard403.scrub import Scrubber
         from wizard403.tui.screens.dialogs import ConfirmScreen
 
         answered = len(saved.answers)
@@ -338,10 +316,8 @@ class WizardApp(App[int]):
         self.push_screen(HelpScreen(self.content))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "change":
-            from wizard403.tui.screens.change import ChangeScreen
-
-            return self.session is not None and not isinstance(self.screen, ChangeScreen)
+        if action == "change":  # not on the start screen, and not on the change dialog itself
+            return self.session is not None and getattr(self.screen, "OFFERS_CHANGE", True)
         return True
 
     def action_change(self) -> None:

@@ -3,7 +3,8 @@
 Every styled line is composed from pieces (`line`): a `str` piece is shown exactly as written, with its control
 characters made visible; a `(text, style)` pair is the same text in a style the wizard chose. Nothing here formats
 outside text into a markup string. The Markdown widgets use `SafeMarkdown`, whose parser knows no links, images or
-HTML, and outside text inside their Markdown goes through `md_plain` (every punctuation mark escaped) or
+HTML (in `wizard403.tui.markdown`, kept apart so the start screen paints without the Markdown machinery), and
+outside text inside their Markdown goes through `md_plain` (every punctuation mark escaped) or
 `textsafe.md_code` / `md_fence`, so a block page cannot add a heading, a link or a `<script>`.
 """
 
@@ -13,7 +14,6 @@ import re
 from typing import Union
 
 from textual.content import Content
-from textual.widgets import Markdown
 
 from wizard403.textsafe import visible
 
@@ -76,10 +76,3 @@ def safe_parser():
     parser.enable("table")
     parser.disable(["link", "image", "autolink", "html_inline", "html_block", "entity", "reference"])
     return parser
-
-
-class SafeMarkdown(Markdown):
-    """A Markdown widget that cannot follow or even show a link: what it is given is read, never obeyed."""
-
-    def __init__(self, markdown: str | None = None, **kwargs) -> None:
-        super().__init__(markdown, parser_factory=safe_parser, open_links=False, **kwargs)

@@ -45,6 +45,7 @@ def verdict_line(before: dict[str, str], after: dict[str, str]) -> str:
 
 class ChangeScreen(Screen):
     BINDINGS = [Binding(DEFAULT_KEYS["back"], "back", "Back", id="back")]
+    OFFERS_CHANGE = False  # f6 here would open a second change dialog
 
     def compose(self) -> ComposeResult:
         live = self.app.live

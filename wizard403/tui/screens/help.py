@@ -7,7 +7,8 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from wizard403.tui.keys import DEFAULT_KEYS
-from wizard403.tui.text import SafeMarkdown, md_plain
+from wizard403.tui.markdown import SafeMarkdown
+from wizard403.tui.text import md_plain
 
 
 class HelpScreen(ModalScreen[None]):

@@ -17,7 +17,6 @@ from textual.widgets.option_list import Option
 from wizard403 import autosave
 from wizard403.errors import InputError, WizardError
 from wizard403.model import Headers, ProbeOptions, Session, Target
-from wizard403.scrub import Scrubber
 from wizard403.textsafe import one_line
 from wizard403.tui.text import line as joined, plain, styled
 
@@ -132,6 +131,8 @@ class SourceScreen(Screen):
             first.first().focus()
 
     def error(self, text: str) -> None:
+        from wizard403.scrub import Scrubber
+
         self.query_one("#start-error", Static).update(plain(Scrubber().shown(text)))
         self.app.bell()
 
@@ -248,11 +249,14 @@ class SourceScreen(Screen):
 
 def recent_prompt(method: str, url: str):
     """A remembered target as the list shows it: plain text on one line, whatever the file holds."""
+    from wizard403.scrub import Scrubber
+
     return joined(one_line(method), " ", one_line(Scrubber().scrub(url)))
 
 
 def har_url(url: str) -> str:
     from wizard403.redact import redact_url
+    from wizard403.scrub import Scrubber
 
     return one_line(Scrubber().scrub(redact_url(str(url))))[:90]
 

@@ -11,7 +11,8 @@ from textual.widgets import Button, Footer, Header, Static
 
 from wizard403.tui.app import ChecksUpdated
 from wizard403.tui.keys import DEFAULT_KEYS
-from wizard403.tui.text import SafeMarkdown, line, md_plain, styled
+from wizard403.tui.markdown import SafeMarkdown
+from wizard403.tui.text import line, md_plain, styled
 from wizard403.tui.widgets import CheckRow, QuestionBlock, StepList
 
 
@@ -29,6 +30,7 @@ class StepScreen(Screen):
     def __init__(self, number: int) -> None:
         super().__init__(name=f"step-{number}")
         self.number = number
+        self._rows: tuple[StepList, list[CheckRow]] | None = None  # found once: a DOM query per check event is slow
 
     @property
     def step(self):
@@ -95,9 +97,13 @@ class StepScreen(Screen):
         self.refresh_checks()
 
     def refresh_checks(self) -> None:
+        """Redraw the marks and the rows (called on every check event, on every open screen: kept cheap)."""
         app = self.app
-        self.query_one(StepList).update_marks(app.session, app.running)
-        for row in self.query(CheckRow):
+        if self._rows is None:
+            self._rows = (self.query_one(StepList), list(self.query(CheckRow)))
+        steps, rows = self._rows
+        steps.update_marks(app.session, app.running)
+        for row in rows:
             row.show(app.session, row.check_id in app.running, app.expert, bool(app.running))
 
     # ---------------------------------------------------------------- answers

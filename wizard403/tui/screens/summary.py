@@ -18,7 +18,8 @@ from wizard403.scrub import Scrubber
 from wizard403.textsafe import md_fence
 from wizard403.tui.app import ChecksUpdated
 from wizard403.tui.keys import DEFAULT_KEYS
-from wizard403.tui.text import SafeMarkdown, md_plain
+from wizard403.tui.markdown import SafeMarkdown
+from wizard403.tui.text import md_plain
 
 PLAIN_CAUSES = 3
 SOURCE_PREFIX = re.compile(r"^[\w./-]+(?: [\w./-]+)?: ")
@@ -114,6 +115,8 @@ class SummaryScreen(Screen):
         Binding(DEFAULT_KEYS["rerun-all"], "rerun_all", "Re-run all", id="rerun-all"),
     ]
 
+    _pending = None  # the timer of a redraw asked for while checks run
+
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="summary-main"):
@@ -128,7 +131,21 @@ class SummaryScreen(Screen):
         return summary_markdown(self.app.session, self.app.expert, bool(self.app.running), self.app.scrubber)
 
     def on_checks_updated(self, message: ChecksUpdated) -> None:
-        self.query_one("#summary-text", SafeMarkdown).update(self._markdown())
+        """Redraw when the summary changed: at once when all checks are done, at most every half second before
+        (re-mounting the Markdown on each of a run's check events made the wizard crawl)."""
+        if message.check_id is None:
+            self.redraw()
+        elif self._pending is None:
+            self._pending = self.set_timer(0.5, self.redraw)
+
+    def redraw(self) -> None:
+        if self._pending is not None:
+            self._pending.stop()
+            self._pending = None
+        text = self._markdown()
+        widget = self.query_one("#summary-text", SafeMarkdown)
+        if text != widget.source:
+            widget.update(text)
 
     @on(Button.Pressed, "#back")
     def action_back(self) -> None:
