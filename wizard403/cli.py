@@ -9,10 +9,11 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 from wizard403 import __version__
 from wizard403.errors import EXIT_INTERNAL, EXIT_USAGE, InputError, WizardError
+from wizard403.request import needs_replay_consent, parse_header, validate_proxy, validate_source_ip, validate_url
+from wizard403.textsafe import one_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the model (and dataclasses) load only when a command needs them, so --help stays fast
@@ -140,48 +141,13 @@ PARSERS = {
 # ---------------------------------------------------------------- building the request
 
 
-def validate_url(url: str) -> str:
-    url = url.strip()
-    if not url:
-        raise InputError("the URL is empty.")
-    if "://" not in url:
-        raise InputError(f"'{url}' is not a full URL; write it with its scheme, e.g. https://{url}.")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError as err:
-        raise InputError(f"'{url}' is not a valid URL ({err}).") from None
-    if parts.scheme not in ("http", "https"):
-        raise InputError(f"the URL scheme '{parts.scheme}' is not supported; use http:// or https://.")
-    if not parts.hostname:
-        raise InputError(f"'{url}' has no host name.")
-    if any(c.isspace() for c in url):
-        raise InputError(f"'{url}' contains spaces; encode them as %20.")
-    return url
-
-
-def parse_header(raw: str) -> tuple[str, str]:
-    name, sep, value = raw.partition(":")
-    name = name.strip()
-    if not sep or not name or any(c.isspace() for c in name):
-        raise InputError(f"the header '{raw}' is not of the form 'Name: value'.")
-    return name, value.strip()
-
-
 def probe_options(args: argparse.Namespace) -> ProbeOptions:
     from wizard403.model import ProbeOptions
 
     for proxy in ([args.proxy] if args.proxy else []) + list(args.alt_proxy):
-        scheme = urlsplit(proxy).scheme
-        if scheme not in ("http", "https", "socks5", "socks5h"):
-            raise InputError(f"the proxy '{proxy}' needs a scheme: http://, https:// or socks5://.")
+        validate_proxy(proxy)
     for ip in args.alt_source:
-        import ipaddress
-
-        try:
-            ipaddress.ip_address(ip)
-        except ValueError:
-            raise InputError(f"--alt-source takes a local IP address, not '{ip}'.") from None
+        validate_source_ip(ip)
     if args.timeout <= 0:
         raise InputError("--timeout must be a positive number of seconds.")
     if args.budget < 1:
@@ -241,7 +207,7 @@ def build_session(args: argparse.Namespace, need_target: bool = True) -> tuple[S
             command = args.from_curl
         imported = parse_curl(command)
         for warning in imported.warnings:
-            print(f"wizard403: {warning}", file=sys.stderr)
+            _error(warning)
         target = imported.target
         options.proxy = options.proxy or imported.proxy
         options.insecure = options.insecure or imported.insecure
@@ -285,7 +251,7 @@ def build_session(args: argparse.Namespace, need_target: bool = True) -> tuple[S
     _apply_request_options(session.target, args)
     if live and session.target.url:
         validate_url(session.target.url)
-    if live and session.target.method not in ("GET", "HEAD", "OPTIONS") and not options.replay_unsafe:
+    if live and needs_replay_consent(session.target.method) and not options.replay_unsafe:
         raise InputError(
             f"the request is a {session.target.method}, which can change data on the server; "
             "wizard403 replays it only with --replay-unsafe (or analyse a recorded response offline)."
@@ -361,7 +327,7 @@ def cmd_sanitize(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     report = sanitize_har(Path(args.src), Path(args.dst))
-    print(f"wizard403: wrote {args.dst}: {report}", file=sys.stderr)
+    print(f"wizard403: wrote {one_line(args.dst)}: {one_line(str(report))}", file=sys.stderr)
     return 0
 
 
@@ -373,12 +339,16 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from wizard403.lab import SCENARIOS, scenario
+    from wizard403.lab import ALL_SCENARIOS, HOSTILE_SCENARIOS, SCENARIOS, scenario
 
     if args.list:
-        width = max(len(s.id) for s in SCENARIOS)
-        pwidth = max(len(s.path) for s in SCENARIOS)
+        width = max(len(s.id) for s in ALL_SCENARIOS)
+        pwidth = max(len(s.path) for s in ALL_SCENARIOS)
         for s in SCENARIOS:
+            print(f"{s.id:<{width}}  {s.path:<{pwidth}}  {s.title}")
+        print()
+        print("Hostile scenarios (server text built to trick a careless reader; the wizard must show it as data):")
+        for s in HOSTILE_SCENARIOS:
             print(f"{s.id:<{width}}  {s.path:<{pwidth}}  {s.title}")
         return 0
     if args.scenario:
@@ -402,6 +372,12 @@ def cmd_wizard(args: argparse.Namespace) -> int:
     return run_wizard(session=session or resume, options=options, content=content, live=live, expert=args.expert)
 
 
+def _error(sentence: str) -> None:
+    """An error sentence on stderr, on one line with every control character visible: it may quote what the user
+    typed or a server sent."""
+    print(f"wizard403: {one_line(sentence)}", file=sys.stderr)
+
+
 HANDLERS = {"demo": cmd_demo, "lab": cmd_lab, "check": cmd_check, "report": cmd_report, "sanitize": cmd_sanitize}
 
 
@@ -414,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = HANDLERS.get(command, cmd_wizard)
         return handler(args)
     except WizardError as err:
-        print(f"wizard403: {err}", file=sys.stderr)
+        _error(str(err))
         return err.exit_code
     except KeyboardInterrupt:
         print("wizard403: interrupted.", file=sys.stderr)
@@ -424,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit:
         raise
     except Exception as err:  # noqa: BLE001 - the last line of defence: one sentence, exit 1
-        print(f"wizard403: internal error: {type(err).__name__}: {err}. Please report it.", file=sys.stderr)
+        _error(f"internal error: {type(err).__name__}: {err}. Please report it.")
         if os.environ.get("WIZARD403_DEBUG"):
             raise
         return EXIT_INTERNAL

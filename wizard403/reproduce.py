@@ -316,7 +316,16 @@ def _quote(segments: list[Segment]) -> str:
 
 
 def _needs_ansi(c: str) -> bool:
-    return (ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F or 0xDC80 <= ord(c) <= 0xDCFF
+    """A character that must not appear raw in a command someone pastes: controls (C0, DEL, C1, which a terminal
+    may act on), bidirectional overrides (which reorder what the reader sees), and raw bytes that are not UTF-8."""
+    code = ord(c)
+    return (
+        (code < 0x20 and c != "\t")
+        or 0x7F <= code <= 0x9F
+        or 0x202A <= code <= 0x202E
+        or 0x2066 <= code <= 0x2069
+        or 0xDC80 <= code <= 0xDCFF
+    )
 
 
 def _ansi_c(text: str) -> str:
@@ -337,6 +346,8 @@ def _ansi_c(text: str) -> str:
             out.append(f"\\x{code - 0xDC00:02x}")  # a raw byte that is not UTF-8
         elif code < 0x20 or code == 0x7F:
             out.append(f"\\x{code:02x}")
+        elif _needs_ansi(c):  # C1 or a bidi control: its UTF-8 bytes, so the shell rebuilds the exact text
+            out.append("".join(f"\\x{byte:02x}" for byte in c.encode("utf-8")))
         else:
             out.append(c)
     return "$'" + "".join(out) + "'"
@@ -349,6 +360,8 @@ def _double_quote(segments: list[Segment]) -> str:
             nxt = segments[i + 1] if i + 1 < len(segments) else ""
             joined = isinstance(nxt, str) and nxt[:1].isalnum() or (isinstance(nxt, str) and nxt[:1] == "_")
             out.append(f"${{{seg.name}}}" if joined else f"${seg.name}")
+        elif any(_needs_ansi(c) for c in seg):
+            out.append('"' + _ansi_c(seg) + '"')  # close the double quotes, $'...' for the controls, reopen
         else:
             out.append(re.sub(r'([\\"$`])', r"\\\1", seg))
     out.append('"')

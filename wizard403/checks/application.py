@@ -7,10 +7,10 @@ framework's failure page and from the request itself (an unsafe method without O
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+from wizard403.checks.jsonbody import parse_json
 from wizard403.checks.registry import CheckContext, check, is_granted, is_refused, needs_refused_baseline, status_word
 from wizard403.model import SAFE_METHODS, Exchange, Headers
 
@@ -224,10 +224,7 @@ def read_problem(ex: Exchange) -> dict[str, Any] | None:
         return members or None
     if not (ctype == "application/problem+json" or ctype.endswith("json")):
         return None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
+    data = parse_json(text)
     if not isinstance(data, dict):
         return None
     if ctype != "application/problem+json" and not ("type" in data and "title" in data):

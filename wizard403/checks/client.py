@@ -24,6 +24,7 @@ import httpx
 
 from wizard403.model import CREDENTIAL_HEADERS, SAFE_METHODS, Exchange, Headers, ProbeOptions, Session
 from wizard403.redact import is_secret_header, redact_url
+from wizard403.textsafe import decode_line
 
 # Headers that claim a client address or rewrite the path: sending one would be spoofing (DESIGN.md §6).
 FORBIDDEN_HEADERS = frozenset(
@@ -347,10 +348,10 @@ class Prober:
             response = await client.send(request, stream=True)
             try:
                 exchange.status = response.status_code
-                exchange.reason = response.reason_phrase
+                exchange.reason = _reason(response)
                 exchange.http_version = response.http_version
                 exchange.local_address, exchange.remote_address = _addresses(response)
-                exchange.response_headers = Headers(response.headers.multi_items())
+                exchange.response_headers = _response_headers(response)
                 progress.encoding = response.headers.get("content-encoding", "")
                 progress.reading_body = True
                 size, truncated = 0, False
@@ -405,6 +406,20 @@ def _pinned(url: str, headers: Headers, extensions: dict, ip: str) -> tuple[str,
     if parts.scheme == "https":
         extensions = {**extensions, "sni_hostname": host}
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), Headers(headers), extensions
+
+
+def _reason(response: httpx.Response) -> str:
+    """The reason phrase as sent: httpx decodes it as ASCII and drops other bytes ('Accès' became 'Accs')."""
+    raw = response.extensions.get("reason_phrase")
+    return decode_line(raw) if isinstance(raw, bytes) else response.reason_phrase
+
+
+def _response_headers(response: httpx.Response) -> Headers:
+    """Each header decoded on its own (UTF-8, else Latin-1), names lower-cased.
+
+    httpx picks one charset for all headers together, so a single Latin-1 header turned every UTF-8 one into
+    mojibake."""
+    return Headers((decode_line(name).lower(), decode_line(value)) for name, value in response.headers.raw)
 
 
 def _addresses(response: httpx.Response) -> tuple[str, str]:

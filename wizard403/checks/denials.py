@@ -9,11 +9,11 @@ returns a Denial (fields, a plain sentence, and the causes it speaks for) or Non
 from __future__ import annotations
 
 import html
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from wizard403.checks.jsonbody import parse_json
 from wizard403.model import Exchange
 
 MAX_FIELD = 300
@@ -62,10 +62,7 @@ def _clip(value: str | None) -> str | None:
 def _json(ex: Exchange) -> Any:
     if "json" not in ex.content_type and not ex.text.lstrip().startswith(("{", "[")):
         return None
-    try:
-        return json.loads(ex.text)
-    except ValueError:
-        return None
+    return parse_json(ex.text)
 
 
 def _xml(ex: Exchange, tag: str) -> str | None:

@@ -13,7 +13,9 @@ from wizard403.checks.registry import (
     check,
     is_granted,
     is_refused,
+    status_text,
     status_word,
+    unanswered_text,
     without_credentials,
 )
 
@@ -30,12 +32,14 @@ async def baseline(ctx: CheckContext):
         evidence["body_cut"] = True
     cut = " (its body was cut short: too large or too slow)" if ex.body_truncated else ""
     if ex.status is None:
-        return ctx.result("error", f"The request did not get an answer: {ex.error}.", evidence)
+        said = unanswered_text(ex)
+        return ctx.result("error", f"{said[:1].upper()}{said[1:]}.", evidence)
+    status = status_text(ex)
     if is_refused(ex):
-        return ctx.result("fail", f"The request is refused with {ex.status} {ex.reason}: the problem reproduces{cut}.", evidence)
+        return ctx.result("fail", f"The request is refused with {status}: the problem reproduces{cut}.", evidence)
     if is_granted(ex):
-        return ctx.result("pass", f"The request was answered {ex.status} {ex.reason}: access works from here now{cut}.", evidence)
-    return ctx.result("warn", f"The server answered {ex.status} {ex.reason}, which is neither a grant nor a 403{cut}.", evidence)
+        return ctx.result("pass", f"The request was answered {status}: access works from here now{cut}.", evidence)
+    return ctx.result("warn", f"The server answered {status}, which is neither a grant nor a 403{cut}.", evidence)
 
 
 def _token_rejected(ex) -> bool:

@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from wizard403.checks.client import Prober, Route
 from wizard403.model import CREDENTIAL_HEADERS, CheckResult, Exchange, Headers, ProbeOptions, Session
+from wizard403.redact import redact_url
 
 # The modules that register checks, imported once by `all_checks()`; order here is the report's order.
 CHECK_MODULES = (
@@ -205,6 +207,19 @@ def status_word(ex: Exchange | None) -> str:
     if ex.status is None:
         return ex.error_kind or "no answer"
     return str(ex.status)
+
+
+def status_text(ex: Exchange) -> str:
+    """'403 Forbidden', or '403' alone when the server sent no reason phrase (never '403 :')."""
+    return f"{ex.status} {ex.reason.strip()}".strip()
+
+
+def unanswered_text(ex: Exchange) -> str:
+    """Why a request got no answer; after a redirect the first host did answer, so the sentence names both hosts."""
+    if ex.redirects:
+        first = urlsplit(ex.redirects[0]).netloc.rsplit("@", 1)[-1]
+        return f"{first} answered with a redirect to {redact_url(ex.url)}, which could not be reached: {ex.error}"
+    return f"the request did not get an answer: {ex.error}"
 
 
 def is_refused(ex: Exchange | None) -> bool:

@@ -5,11 +5,11 @@ The credentials go only to the origin they were given for: a --whoami address on
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from wizard403.checks.client import same_origin
 from wizard403.checks.registry import CheckContext, check, is_granted, is_refused
+from wizard403.checks.jsonbody import parse_json
 from wizard403.model import Headers
 from wizard403.redact import redact_url
 
@@ -78,10 +78,7 @@ async def whoami(ctx: CheckContext):
         )
     if not is_granted(ex):
         return ctx.result("warn", f"The 'about me' address answered {ex.status}, so it tells nothing about who you are.", evidence)
-    try:
-        data = json.loads(ex.text)
-    except ValueError:
-        data = None
+    data = parse_json(ex.text)
     who, grants = identity_of(data)
     evidence.update({f"who_{k}": v for k, v in who.items()})
     evidence.update({f"has_{k}": v for k, v in grants.items()})

@@ -148,10 +148,7 @@ def diagnose(session: Session, content: Content | None = None) -> None:
         session.causes = []
         session.verdict.who_refused = "unknown"
         session.verdict.reproduced = None
-        session.verdict.summary = (
-            f"The server could not be reached ({unreachable.error}), so nothing was refused yet; check the address, "
-            "your network or proxy, and run the check again."
-        )
+        session.verdict.summary = _verdict.unreachable_summary(unreachable)
         return
     reproduced = _verdict.reproduced(primary, hits)
     who, producer_name = _verdict.who_refused(hits, ranked, content, reproduced)

@@ -153,6 +153,24 @@ def uncertainty_hints(session: Session, content: Content, ranked: list[Assessmen
     return lines
 
 
+def unreachable_summary(failed: Exchange) -> str:
+    """The top sentence when the user's request got no answer; after a redirect, the first host did answer."""
+    if failed.redirects:
+        from urllib.parse import urlsplit
+
+        from wizard403.redact import redact_url
+
+        first = urlsplit(failed.redirects[0]).netloc.rsplit("@", 1)[-1]
+        return (
+            f"{first} answered with a redirect to {redact_url(failed.url)}, which could not be reached "
+            f"({failed.error}), so nothing was refused yet; check where the redirect points, and run the check again."
+        )
+    return (
+        f"The server could not be reached ({failed.error}), so nothing was refused yet; check the address, "
+        "your network or proxy, and run the check again."
+    )
+
+
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 
 from wizard403.lab.exchange import LabRequest, LabResponse, LabState, http_date, random_key
 from wizard403.lab.pages import app_page, django_csrf_page, json_body
-from wizard403.lab.scenarios import SCENARIOS
+from wizard403.lab.scenarios import HOSTILE_SCENARIOS, SCENARIOS
 from wizard403.lab.tokens import TokenProblem, verify_token
 
 REALM = "wizard403-lab"
@@ -40,13 +40,18 @@ DJANGO_HEADERS = [
 
 def index(request: LabRequest, state: LabState) -> LabResponse:
     """The lab's home page: every scenario with a link, for people exploring with a browser."""
-    rows = "\n".join(
-        f'    <li><a href="{html.escape(s.path)}"><code>{html.escape(s.method)} {html.escape(s.path)}</code></a>'
-        f" {html.escape(s.title)}</li>"
-        for s in SCENARIOS
-    )
+    def links(scenarios) -> str:
+        return "\n".join(
+            f'    <li><a href="{html.escape(s.path)}"><code>{html.escape(s.method)} {html.escape(s.path)}</code></a>'
+            f" {html.escape(s.title)}</li>"
+            for s in scenarios
+        )
+
     extra = (
-        f"  <ul>\n{rows}\n  </ul>\n"
+        f"  <ul>\n{links(SCENARIOS)}\n  </ul>\n"
+        "  <h2>Hostile scenarios</h2>\n"
+        "  <p>Refusals whose text is built to trick a careless reader (markup, terminal escapes, broken bytes).</p>\n"
+        f"  <ul>\n{links(HOSTILE_SCENARIOS)}\n  </ul>\n"
         '  <p><a href="/login">/login</a> signs you in; <a href="/whoami">/whoami</a> says who you are.</p>\n'
     )
     body = app_page(

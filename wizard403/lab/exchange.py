@@ -73,16 +73,21 @@ class LabRequest:
 
 @dataclass
 class LabResponse:
-    """What to send back; server.py adds Server, Date, Content-Type and Content-Length in producer order."""
+    """What to send back; server.py adds Server, Date, Content-Type and Content-Length in producer order.
+
+    A header value, the Server value or the reason phrase may be bytes (the hostile scenarios send bytes that are
+    not UTF-8); text is sent as UTF-8.
+    """
 
     status: int
     body: bytes = b""
     content_type: str = "text/html; charset=utf-8"
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    server: str | None = LAB_SERVER
-    reason: str | None = None
+    headers: list[tuple[str, str | bytes]] = field(default_factory=list)
+    server: str | bytes | None = LAB_SERVER
+    reason: str | bytes | None = None
+    http_version: str | None = None  # the status line's version, when not the connection's ("HTTP/1.0")
 
-    def header(self, name: str) -> str | None:
+    def header(self, name: str) -> str | bytes | None:
         lname = name.lower()
         return next((v for k, v in self.headers if k.lower() == lname), None)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from wizard403.lab import app, producers
+from wizard403.lab import app, hostile, producers
 from wizard403.lab.exchange import LabRequest, LabResponse, LabState
 from wizard403.lab.pages import app_page, json_body
 
@@ -56,6 +56,16 @@ ROUTES: tuple[Route, ...] = (
     Route("/shop/", app.not_found, prefix=True, guard=producers.cloudflare_challenge),
     Route("/lab-bucket/", producers.s3_object, prefix=True, style="s3"),
     Route("/prod/", producers.api_gateway, prefix=True, methods=ALL_METHODS, style="json"),
+    # The hostile corner: refusals whose text is built to trick a careless reader.
+    Route("/hostile/markup", hostile.markup, style="json"),
+    Route("/hostile/escapes", hostile.escapes),
+    Route("/hostile/bytes", hostile.bytes_),
+    Route("/hostile/headers", hostile.huge_headers),
+    Route("/hostile/nested-json", hostile.nested_json, style="json"),
+    Route("/hostile/search", hostile.bracketed_query, style="json"),
+    Route("/hostile/realm", hostile.realm_challenges, style="json"),
+    Route("/hostile/markdown", hostile.markdown_page),
+    Route("/hostile/bare-status", hostile.bare_status),
 )
 
 

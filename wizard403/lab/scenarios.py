@@ -1,6 +1,8 @@
 """The lab's catalogue: one scenario per path, each naming the cause a good diagnosis should rank first.
 
 The catalogue is data shared by the server (which path does what), the demo menu, the tests and the screenshots.
+`SCENARIOS` are the ordinary refusals; `HOSTILE_SCENARIOS` are refusals whose text is built to trick a careless
+reader (markup, terminal escapes, broken bytes, oversized headers), listed under their own heading.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class Scenario:
     # What the user's request carries when they hit the scenario: "token:expired", "token:read-only", "token:valid",
     # "cookie:stale", "form:stale-csrf", "url:expired-signature", or "" for a plain request.
     needs: str = ""
+    query: str = ""  # a query string the user's URL carries (without the '?')
+    hostile: bool = False  # one of the hostile corner's scenarios (wizard403/lab/hostile.py)
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -211,15 +215,127 @@ SCENARIOS: tuple[Scenario, ...] = (
 )
 
 
+HOSTILE_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        id="hostile-markup",
+        path="/hostile/markup",
+        title="Markup and click actions in every header, the reason phrase and the body",
+        description=(
+            "Every header, the reason phrase and the JSON body hold Textual and Rich markup such as [ @click=app.quit], "
+            "[@click=app.screenshot()], [b] and ['a=b']. "
+            "A tool that treats server text as markup would crash, or run the action when you click. "
+            "The wizard must show the brackets exactly as sent."
+        ),
+        expected_cause="permissions",
+        hostile=True,
+    ),
+    Scenario(
+        id="hostile-escapes",
+        path="/hostile/escapes",
+        title="Terminal escape sequences, C1 controls and a right-to-left override",
+        description=(
+            "Headers, the reason phrase and the page carry escape sequences that would set your terminal's title, "
+            "write your clipboard, clear the screen and turn the text red, plus C1 controls and U+202E. "
+            "The wizard must show them as visible symbols, on screen, on stderr and in the Markdown report."
+        ),
+        expected_cause="credentials",
+        hostile=True,
+    ),
+    Scenario(
+        id="hostile-bytes",
+        path="/hostile/bytes",
+        title="Bytes that are not UTF-8, and a Latin-1 reason phrase",
+        description=(
+            "The reason phrase 'Accès refusé' is sent in Latin-1, some headers hold bytes that are not UTF-8, "
+            "and the page says it is UTF-8 but is not. "
+            "The wizard must keep the Latin-1 letters and show broken bytes as replacement characters, never crash."
+        ),
+        expected_cause="unknown",
+        hostile=True,
+    ),
+    Scenario(
+        id="hostile-headers",
+        path="/hostile/headers",
+        title="A 16 KB header and 200 headers",
+        description=(
+            "The refusal carries one header of 16 KB and 200 further headers. "
+            "The wizard must read them all, keep its screens responsive and its reports complete."
+        ),
+        expected_cause="unknown",
+        hostile=True,
+    ),
+    Scenario(
+        id="hostile-nested-json",
+        path="/hostile/nested-json",
+        title="An error document nested 5,000 levels deep",
+        description=(
+            "The JSON body nests objects 5,000 levels deep, which makes a recursive parser give up. "
+            "The wizard must treat it as an unreadable document and carry on with the rest of the evidence."
+        ),
+        expected_cause="unknown",
+        hostile=True,
+    ),
+    Scenario(
+        id="hostile-query",
+        path="/hostile/search",
+        title="Markup in brackets in the query string",
+        description=(
+            "The URL's query string holds [@click=app.quit], tags[]=['a=b'] and [b]x[/b], and the answer echoes it. "
+            "The URL is shown, saved in the recent list and autosaved like any other, so it must stay plain text."
+        ),
+        expected_cause="unknown",
+        query="q=[@click=app.quit]&tags[]=['a=b']&f=[b]x[/b]",
+        hostile=True,
+    ),
+    Scenario(
+        id="hostile-realm",
+        path="/hostile/realm",
+        title="WWW-Authenticate challenges with quotes, commas and '=' inside",
+        description=(
+            "Four challenges arrive, whose quoted realms and descriptions hold escaped quotes, commas and equals "
+            "signs, and one quote never closes. "
+            "The wizard must read the insufficient_scope error without splitting a quoted string apart."
+        ),
+        expected_cause="permissions",
+        hostile=True,
+    ),
+    Scenario(
+        id="hostile-markdown",
+        path="/hostile/markdown",
+        title="Markdown and HTML in a block page (headings, links, a script, a table breaker)",
+        description=(
+            "The block page's title and text are Markdown and HTML: headings, links, an image, <script>, "
+            "a | that would break a table, and runs of backticks. "
+            "The Markdown report must quote them in code, so that a ticket shows them and never obeys them."
+        ),
+        expected_cause="unknown",
+        hostile=True,
+    ),
+    Scenario(
+        id="hostile-bare-status",
+        path="/hostile/bare-status",
+        title="HTTP/1.0 403 without a reason phrase",
+        description=(
+            "An embedded server answers with the bare status line 'HTTP/1.0 403' and no reason phrase. "
+            "The wizard must show '403' alone, never '403 :' with a dangling separator."
+        ),
+        expected_cause="unknown",
+        hostile=True,
+    ),
+)
+
+ALL_SCENARIOS: tuple[Scenario, ...] = SCENARIOS + HOSTILE_SCENARIOS
+
+
 def scenario(id_or_path: str) -> Scenario:
-    """The scenario with this id, or at this path (a full lab URL works too)."""
+    """The scenario with this id, or at this path (a full lab URL works too); hostile ones included."""
     wanted = (id_or_path or "").strip()
-    for item in SCENARIOS:
+    for item in ALL_SCENARIOS:
         if wanted == item.id:
             return item
     path = urlsplit(wanted).path if "://" in wanted else wanted.split("?", 1)[0]
-    for item in SCENARIOS:
+    for item in ALL_SCENARIOS:
         if path and path == item.path:
             return item
-    choices = ", ".join(item.id for item in SCENARIOS)
+    choices = ", ".join(item.id for item in ALL_SCENARIOS)
     raise InputError(f"unknown lab scenario '{id_or_path}'; choose one of: {choices}")

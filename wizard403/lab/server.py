@@ -29,7 +29,7 @@ from wizard403.lab.exchange import LAB_SERVER, LabRequest, LabResponse, LabState
 from wizard403.lab.pages import app_page
 from wizard403.lab.producers import presigned_query
 from wizard403.lab.routes import ALL_METHODS, dispatch
-from wizard403.lab.scenarios import SCENARIOS, Scenario, scenario
+from wizard403.lab.scenarios import HOSTILE_SCENARIOS, SCENARIOS, Scenario, scenario
 from wizard403.lab.tokens import mint_token
 from wizard403.model import Headers
 
@@ -181,26 +181,45 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, response: LabResponse) -> None:
         bodyless = response.status in (204, 304)
-        headers: list[tuple[str, str]] = []
+        headers: list[tuple[str, str | bytes]] = []
         if response.server:
             headers.append(("Server", response.server))
         headers.append(("Date", http_date()))
         if not bodyless:
             headers.append(("Content-Type", response.content_type))
             headers.append(("Content-Length", str(len(response.body))))
+        if response.http_version == "HTTP/1.0":
+            self.close_connection = True  # a 1.0 answer without keep-alive ends the connection
         closing = self.close_connection
         for name, value in response.headers:
             if name.lower() == "connection" and closing:
                 continue
+            if name.lower() == "connection" and _wire(value).strip().lower() == b"close":
+                self.close_connection = True
             headers.append((name, value))
         if closing:
             headers.append(("Connection", "close"))
-        self.send_response_only(response.status, response.reason)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.end_headers()
+        self.wfile.write(_head(response, headers))
         if self.command != "HEAD" and not bodyless:
             self.wfile.write(response.body)
+
+
+def _wire(text: str | bytes) -> bytes:
+    """Bytes go out exactly as given (a hostile scenario's invalid UTF-8); text goes out as UTF-8."""
+    return text if isinstance(text, bytes) else text.encode("utf-8")
+
+
+def _head(response: LabResponse, headers: list[tuple[str, str | bytes]]) -> bytes:
+    """The status line and headers as raw bytes; no reason phrase at all gives 'HTTP/1.0 403' with nothing after."""
+    version = response.http_version or _Handler.protocol_version
+    reason = response.reason
+    if reason is None:
+        reason = BaseHTTPRequestHandler.responses.get(response.status, ("",))[0]
+    status_line = f"{version} {response.status}".encode("ascii")
+    if reason:
+        status_line += b" " + _wire(reason)
+    lines = [status_line] + [_wire(name) + b": " + _wire(value) for name, value in headers]
+    return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
 for _method in ALL_METHODS + ("OPTIONS",):
@@ -321,6 +340,8 @@ class Lab:
         """The URL a user opens for this scenario (a presigned link carries its query string)."""
         item = scenario(scenario_id)
         url = self.base_url + item.path
+        if item.query:
+            url += "?" + item.query
         if item.needs == "url:expired-signature":
             url += "?" + presigned_query(item.path, signed_at=time.time() - 86400, expires=3600)
         return url
@@ -393,8 +414,14 @@ def serve_forever(host: str = "127.0.0.1", port: int = 8403, out: TextIO = sys.s
         say()
         rows = [(f"{item.method} {item.path}", item.title) for item in SCENARIOS]
         width = max(len(request) for request, _ in rows)
+        hostile = [(f"{item.method} {item.path}", item.title) for item in HOSTILE_SCENARIOS]
+        width = max(len(request) for request, _ in rows + hostile)
         say(f"  {'REQUEST':<{width}}  SCENARIO")
         for request, title in rows:
+            say(f"  {request:<{width}}  {title}")
+        say()
+        say("  Hostile scenarios (server text built to trick a careless reader; the wizard shows it as data):")
+        for request, title in hostile:
             say(f"  {request:<{width}}  {title}")
         say()
         say(

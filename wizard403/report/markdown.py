@@ -3,12 +3,20 @@
 It is rendered from the redacted tree (never from the Session), so it cannot show what the tree does not.
 Top first: the verdict, the most likely cause, what to do next, who to contact with which reference ids; then the
 six steps with their checks and answers; then every cause; then every exchange; then the timeline of changes.
+
+Markdown quotes, never obeys: text that came from outside (a server, a HAR, a user's note) is either pure data,
+put in a code span or a fenced block (`md_code`, `md_fence`), or prose that mixes the wizard's words with quoted
+server text (a check's summary, a cause's evidence), which `prose` escapes so that it cannot open a link, an image,
+HTML, emphasis or a code span, nor break a table. Every text is on one line with its control characters visible.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from typing import Any
+
+from wizard403.textsafe import md_code, md_fence, one_line
 
 LAYER_WORDS = {
     "client": "your own device or browser",
@@ -50,8 +58,27 @@ DENIAL_FIELDS = (
 )
 
 
+# Characters that start Markdown (or HTML) constructs inside a line; '_' only where it could open emphasis.
+_ACTIVE_RE = re.compile(r"[\\`*\[\]<>|&!~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+# What would make a line a block of its own (heading, quote, list, rule, table), when prose starts a line.
+_LINE_START_RE = re.compile(r"^([#>+=-]|\d+[.)])")
+
+
+def prose(text: Any, starts_line: bool = False) -> str:
+    """Wizard prose that may quote outside text, safe anywhere in a line or a table cell: one line, controls
+    visible, every character that could start a link, an image, HTML, an entity, emphasis, a code span or a cell
+    escaped with a backslash (which Markdown renders as the character itself). `starts_line`: the text begins a
+    line of its own, so a leading '#', '>', '-' or '1.' is escaped too."""
+    line = _ACTIVE_RE.sub(lambda m: "\\" + m.group(0), one_line(str(text)))
+    if starts_line:  # leading blanks would make an indented code block
+        line = _LINE_START_RE.sub(lambda m: "\\" + m.group(1), line.lstrip())
+    return line
+
+
 def describe_denial(evidence: dict[str, Any]) -> str:
-    """What the refusal itself says (from the denial-message check), in one line an admin can act on; '' if nothing."""
+    """What the refusal itself says (from the denial-message check), in one line an admin can act on; '' if nothing.
+
+    Each value is the server's own text, so each is quoted in a code span."""
     parts = []
     for key, label in DENIAL_FIELDS:
         value = evidence.get(key)
@@ -60,19 +87,37 @@ def describe_denial(evidence: dict[str, Any]) -> str:
             if key == "reset_time" and text.isdigit() and len(text) in (9, 10):
                 text = _dt.datetime.fromtimestamp(int(text), _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
             text = text if len(text) <= 160 else text[:157] + "…"
-            parts.append(f"{label} `{text}`" if key != "error_message" else f'{label} "{text}"')
+            parts.append(f"{label} {md_code(text)}")
     return "; ".join(parts)
 
 
-def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+def who_said_no(who: str, reproduced: bool | None) -> str:
+    """The words after "Who said no:": on an answer that granted access, nobody did."""
+    if reproduced is False:
+        return "nobody: access was granted when wizard403 tried"
+    return LAYER_WORDS.get(who, prose(who))
 
 
-def _fence(text: str, lang: str = "") -> list[str]:
-    ticks = "```"
-    while ticks in text:
-        ticks += "`"
-    return [f"{ticks}{lang}", text.rstrip("\n"), ticks]
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        return parts.netloc.rsplit("@", 1)[-1] or url
+    except ValueError:
+        return url
+
+
+def unreachable_words(exchange: dict[str, Any]) -> str:
+    """Why a request got no answer; after a redirect, the first host did answer, and the report says so."""
+    error = exchange.get("error", "no answer")
+    hops = exchange.get("redirects", [])
+    if hops:
+        return (
+            f"{md_code(_host(hops[0]))} answered with a redirect to {md_code(exchange.get('url', ''))}, "
+            f"which could not be reached: {prose(error)}"
+        )
+    return f"the server could not be reached: {prose(error)}"
 
 
 def _verdict_lines(tree: dict[str, Any]) -> list[str]:
@@ -82,7 +127,7 @@ def _verdict_lines(tree: dict[str, Any]) -> list[str]:
     live = bool(baselines)
     lines = []
     if baselines and all("status" not in ex for ex in baselines):
-        lines.append(f"**Result:** the server could not be reached: {baselines[-1].get('error', 'no answer')}.")
+        lines.append(f"**Result:** {unreachable_words(baselines[-1])}.")
     elif reproduced is True and not live:
         lines.append("**Result:** the recorded response is a refusal (analysed offline, without contacting the server).")
     elif reproduced is True:
@@ -92,27 +137,27 @@ def _verdict_lines(tree: dict[str, Any]) -> list[str]:
     else:
         lines.append("**Result:** analysed from recorded evidence, without contacting the server.")
     who = verdict.get("who_refused", "unknown")
-    lines.append(f"**Who said no:** {LAYER_WORDS.get(who, who)}.")
+    lines.append(f"**Who said no:** {who_said_no(who, reproduced)}.")
     if verdict.get("summary"):
-        lines.append(f"**In short:** {verdict['summary']}")
+        lines.append(f"**In short:** {prose(verdict['summary'])}")
     return lines
 
 
 def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
     """Markdown for one redacted report tree; `content` (optional) gives the step and check titles."""
     target = tree.get("target", {})
-    out: list[str] = [f"# 403 report: {target.get('method', 'GET')} {target.get('url', '')}", ""]
-    out.append(f"Created {tree.get('created')} (UTC) by {tree.get('tool')}. Secrets are shown as `[redacted sha256:…]`.")
+    out: list[str] = [f"# 403 report: {prose(target.get('method', 'GET'))} {md_code(target.get('url', ''))}", ""]
+    out.append(f"Created {tree.get('created')} (UTC) by {prose(tree.get('tool'))}. Secrets are shown as `[redacted sha256:…]`.")
     out.append("")
     out += [f"- {line}" for line in _verdict_lines(tree)]
     causes = tree.get("causes", [])
     if causes:
         top = causes[0]
-        out.append(f"- **Most likely cause:** {top['title']} ({top['likelihood']} likelihood, `{top['id']}`).")
+        out.append(f"- **Most likely cause:** {prose(top['title'])} ({prose(top['likelihood'])} likelihood, {md_code(top['id'])}).")
         fixes = top.get("fixes", [])
         if fixes:
             out.append("- **What to do next:**")
-            out += [f"  - {f['text']} *(who: {WHO_WORDS.get(f['who'], f['who'])}; effort: {f['effort']})*" for f in fixes]
+            out += [f"  - {_fix(f)}" for f in fixes]
     denial = next((c for c in tree.get("checks", []) if c["id"] == "denial-message"), None)
     said = describe_denial(denial.get("evidence", {})) if denial else ""
     if said:
@@ -120,12 +165,12 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
     base = next((ex for ex in tree.get("exchanges", []) if ex.get("check") == "baseline" and ex.get("local_address")), None)
     if base is not None:
         out.append(
-            f"- **Sent from:** {base['local_address']} to {base.get('remote_address', '?')} at {base['at']} (UTC); "
-            "behind NAT or a proxy the site sees your public address instead."
+            f"- **Sent from:** {prose(base['local_address'])} to {prose(base.get('remote_address', '?'))} at "
+            f"{base['at']} (UTC); behind NAT or a proxy the site sees your public address instead."
         )
     refs = tree.get("references", [])
     if refs:
-        out.append("- **Reference ids to quote to the owner:** " + ", ".join(f"{r['kind']} `{r['value']}`" for r in refs))
+        out.append("- **Reference ids to quote to the owner:** " + ", ".join(f"{prose(r['kind'])} {md_code(r['value'])}" for r in refs))
     out.append("")
     out.append("> Never try to get around a 403 by disabling or tricking a security control: ask the owner, with the evidence below.")
     out.append("")
@@ -133,10 +178,10 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
     notes = target.get("notes", [])
     if notes:
         source = {"har": "a HAR recording", "curl": "a curl command", "response": "a raw response"}.get(target.get("source"), "")
-        out += ["## Where the evidence came from", ""] + ([f"From {source}."] if source else []) + [f"- {n}" for n in notes] + [""]
+        out += ["## Where the evidence came from", ""] + ([f"From {source}."] if source else []) + [f"- {prose(n, starts_line=True)}" for n in notes] + [""]
 
     if tree.get("reproduction"):
-        out += ["## Minimal reproduction", ""] + _fence(tree["reproduction"], "sh") + [""]
+        out += ["## Minimal reproduction", "", md_fence(tree["reproduction"], "sh"), ""]
 
     checks = tree.get("checks", [])
     answers = tree.get("answers", [])
@@ -146,20 +191,20 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
         out += ["## The six steps", ""]
     for number in numbers:
         step = next((s for s in steps if s.number == number), None)
-        out.append(f"### Step {number}: {step.title if step else ''}".rstrip(": "))
+        out.append(f"### Step {number}: {prose(step.title) if step else ''}".rstrip(": "))
         out.append("")
         step_checks = [c for c in checks if c["step"] == number]
         if step_checks:
             out += ["| check | result | what it found |", "|---|---|---|"]
             for c in step_checks:
-                out.append(f"| {_cell(c['id'])} | {STATUS_MARKS.get(c['status'], c['status'])} | {_cell(c['summary'])} |")
+                out.append(f"| {prose(c['id'])} | {STATUS_MARKS.get(c['status'], prose(c['status']))} | {prose(c['summary'])} |")
             out.append("")
         step_answers = [a for a in answers if a["step"] == number]
         for a in step_answers:
             question = content.question(a["question"]) if content is not None and hasattr(content, "question") else None
             text = question.text if question is not None else a["question"]
-            note = f" — {a['note']}" if a.get("note") else ""
-            out.append(f"- *{text}* **{answer_words(a['answer'])}**{note}")
+            note = f" — {prose(a['note'])}" if a.get("note") else ""
+            out.append(f"- *{prose(text)}* **{prose(answer_words(a['answer']))}**{note}")
         if step_answers:
             out.append("")
         if not step_checks and not step_answers:
@@ -168,26 +213,29 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
     if causes:
         out += ["## Likely causes, most likely first", ""]
         for i, c in enumerate(causes, 1):
-            out.append(f"### {i}. {c['title']} — {c['likelihood']} ({c['score']:.2f}, `{c['id']}`, layer: {c['layer']})")
+            out.append(
+                f"### {i}. {prose(c['title'])} — {prose(c['likelihood'])} ({c['score']:.2f}, {md_code(c['id'])}, "
+                f"layer: {prose(c['layer'])})"
+            )
             out.append("")
             if c.get("explanation"):
-                out += [c["explanation"], ""]
+                out += [prose(c["explanation"], starts_line=True), ""]
             for e in c.get("evidence", []):
-                out.append(f"- {e}")
+                out.append(f"- {prose(e, starts_line=True)}")
             for f in c.get("fixes", []):
-                out.append(f"- Fix: {f['text']} *(who: {WHO_WORDS.get(f['who'], f['who'])}; effort: {f['effort']})*")
+                out.append(f"- Fix: {_fix(f)}")
             out.append("")
 
     if refs:
         out += ["## References for the owner's logs", "", "| kind | value | where to look |", "|---|---|---|"]
         for r in refs:
-            out.append(f"| {_cell(r['kind'])} | `{_cell(r['value'])}` | {_cell(r.get('lookup', ''))} |")
+            out.append(f"| {prose(r['kind'])} | {md_code(r['value'])} | {prose(r.get('lookup', ''))} |")
         out.append("")
 
     changes = tree.get("changes", [])
     if changes:
         out += ["## Changes tried", "", "| when (UTC) | change | result |", "|---|---|---|"]
-        out += [f"| {ch['at']} | {_cell(ch['note'])} | {_cell(ch['result'])} |" for ch in changes]
+        out += [f"| {prose(ch['at'])} | {prose(ch['note'])} | {prose(ch['result'])} |" for ch in changes]
         out.append("")
 
     exchanges = tree.get("exchanges", [])
@@ -195,20 +243,28 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
         out += ["## Every request sent", ""]
         for i, ex in enumerate(exchanges, 1):
             status = ex.get("status", ex.get("error_kind", "no answer"))
-            route = "" if ex.get("route", "normal") == "normal" else f" via {ex['route']}"
+            route = "" if ex.get("route", "normal") == "normal" else f" via {md_code(ex['route'])}"
             if ex.get("local_address"):
-                route += f" (from {ex['local_address']})"
-            out.append(f"### {i}. {ex['check']}: {ex['method']} {ex['url']}{route} → {status} ({ex.get('elapsed_ms', 0)} ms)")
+                route += f" (from {prose(ex['local_address'])})"
+            out.append(
+                f"### {i}. {prose(ex['check'])}: {prose(ex['method'])} {md_code(ex['url'])}{route} → {prose(status)} "
+                f"({ex.get('elapsed_ms', 0)} ms)"
+            )
             out.append("")
             if ex.get("error"):
-                out += [f"Error: {ex['error']}", ""]
+                out += [f"Error: {prose(ex['error'])}", ""]
             for hop in ex.get("redirects", []):
-                out.append(f"- redirected from {hop}")
+                out.append(f"- redirected from {md_code(hop)}")
             lines = [f"{ex['method']} {ex['url']}"] + [f"{k}: {v}" for k, v in ex.get("request_headers", {}).items()]
             if "status" in ex:
                 lines += ["", f"{ex.get('http_version') or 'HTTP/1.1'} {ex['status']} {ex.get('reason', '')}".rstrip()]
                 lines += [f"{k}: {v}" for k, v in ex.get("response_headers", {}).items()]
             if ex.get("body_excerpt"):
                 lines += ["", ex["body_excerpt"][:1500]]
-            out += _fence("\n".join(lines), "http") + [""]
+            out += [md_fence("\n".join(lines), "http"), ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _fix(fix: dict[str, Any]) -> str:
+    who = WHO_WORDS.get(fix["who"], prose(fix["who"]))
+    return f"{prose(fix['text'], starts_line=True)} *(who: {who}; effort: {prose(fix['effort'])})*"

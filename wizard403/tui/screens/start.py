@@ -220,7 +220,7 @@ class SourceScreen(Screen):
             self.app.begin(session, ProbeOptions(), live=session.target.source in ("cli", "curl"), resumed=True)
 
     def _from_form(self) -> tuple[Session, ProbeOptions]:
-        from wizard403.cli import parse_header, validate_url
+        from wizard403.request import parse_header, validate_url
 
         url = validate_url(self.query_one("#url", Input).value)
         method = str(self.query_one("#method", Select).value)
