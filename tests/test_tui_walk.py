@@ -16,7 +16,7 @@ from textual.widgets import RadioButton, TextArea
 
 from tests.hostile import AT, hostile_session, painted_text, screen_text
 from tests.test_diagnose_exchanges import FILES, load_exchange
-from wizard403.lab import SCENARIOS
+from wizard403.lab import ALL_SCENARIOS
 from wizard403.model import ProbeOptions, Session, Target
 from wizard403.tui.app import make_app
 from wizard403.tui.screens.change import ChangeScreen
@@ -24,6 +24,7 @@ from wizard403.tui.screens.export import FORMATS, ExportScreen
 from wizard403.tui.screens.help import HelpScreen
 from wizard403.tui.screens.step import StepScreen
 from wizard403.tui.screens.summary import SummaryScreen
+from wizard403.textsafe import one_line
 from wizard403.tui.widgets import QuestionBlock
 
 SIZE = (80, 24)
@@ -82,9 +83,10 @@ async def walk(app, pilot, name: str) -> None:
     await pilot.press("ctrl+q")
 
 
-@pytest.mark.parametrize("scenario_id", [s.id for s in SCENARIOS])
+@pytest.mark.parametrize("scenario_id", [s.id for s in ALL_SCENARIOS])
 async def test_walk_a_lab_scenario(lab, scenario_id):
-    app = make_app(lab=lab, scenario=scenario_id, use_autosave=False, now=AT)
+    expert = [s.id for s in ALL_SCENARIOS].index(scenario_id) % 2 == 1  # both modes, half the scenarios each
+    app = make_app(lab=lab, scenario=scenario_id, use_autosave=False, now=AT, expert=expert)
     async with app.run_test(size=SIZE) as pilot:
         await walk(app, pilot, scenario_id)
     assert app.return_code == 0 and app.crash_sentence is None
@@ -98,7 +100,7 @@ def recorded_session(path: Path) -> Session:
     return session
 
 
-WALKED = FILES[::30]  # a spread across the cause families (the files are named by cause)
+WALKED = FILES[::50]  # a spread across the cause families (the files are named by cause)
 
 
 @pytest.mark.parametrize("path", WALKED, ids=[p.stem for p in WALKED])
@@ -109,7 +111,7 @@ async def test_walk_a_recorded_exchange(path):
     assert app.return_code == 0 and app.crash_sentence is None
 
 
-@pytest.mark.parametrize("mode", ["plain", "expert"])
+@pytest.mark.parametrize("mode", ["plain"])  # expert mode on every screen: tests/test_tui_hostile.py
 async def test_walk_a_hostile_session(mode):
     app = make_app(session=hostile_session(mode=mode), options=ProbeOptions(), live=False, use_autosave=False, now=AT)
     async with app.run_test(size=SIZE) as pilot:
@@ -118,6 +120,9 @@ async def test_walk_a_hostile_session(mode):
 
 
 async def test_every_recorded_exchange_on_every_screen_at_once():
+    """All six step screens (details unfolded) and the export previews stay open while each recorded exchange
+    in turn becomes the session: each screen redraws from it. The summary's Markdown is checked as the text the
+    summary screen is given (re-mounting that widget 150 times would take minutes; the walks above mount it)."""
     from wizard403.tui.screens.summary import summary_markdown
     from wizard403.tui.text import safe_parser
 
@@ -127,11 +132,10 @@ async def test_every_recorded_exchange_on_every_screen_at_once():
         await app.workers.wait_for_complete()
         for number in range(2, 7):
             app.push_screen(StepScreen(number))
-        app.show_summary()
         app.show_export()
         await pilot.pause()
         screens = list(app.screen_stack[1:])
-        assert len(screens) == 8
+        assert [getattr(s, "number", None) for s in screens] == [1, 2, 3, 4, 5, 6, None]
         for path in FILES:
             app.session = recorded_session(path)
             app.run_analysis()  # offline: every open screen is told, and redraws from the new session
@@ -141,16 +145,14 @@ async def test_every_recorded_exchange_on_every_screen_at_once():
                 text = screen_text(screen)
                 bad = [c for c in RAW if c in text]
                 assert not bad, f"{path.stem} on {screen.__class__.__name__} {getattr(screen, 'number', '')}: {bad}"
+            shown = "\n".join(screen_text(s) for s in screens[:6])
+            for result in app.session.checks:
+                if result.status != "skipped" and result.step in range(1, 7):
+                    assert one_line(result.summary)[:40] in shown, f"{path.stem}: {result.id} is not shown"
             summary = summary_markdown(app.session, True, False, app.scrubber)
             kinds = {t.type for t in safe_parser().parse(summary)}
             assert not kinds & {"html_block", "code_block"}, path.stem
             assert app.session.causes, f"{path.stem}: nothing ranked"
-            top = app.session.causes[0].title
-            for _ in range(20):  # the Markdown widget mounts its blocks in batches
-                if top in screen_text(screens[6]):
-                    break
-                await pilot.pause()
-            assert top in screen_text(screens[6]), f"{path.stem}: the summary does not show {top!r}"
             host = urlsplit(app.session.target.url).hostname or ""
             assert host in app.screen.query_one("#preview-toml", TextArea).text, f"{path.stem}: a stale export preview"
             assert app.return_code is None, path.stem

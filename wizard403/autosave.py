@@ -123,10 +123,12 @@ def load_recent() -> tuple[list[tuple[str, str]], str | None]:
         return [], None
     except (OSError, UnicodeDecodeError) as err:
         return [], _moved("The list of recent targets", f"read ({type(err).__name__})", set_aside(path))
+    from wizard403.textsafe import has_controls
+
     out = []
     for line in lines:
         method, _, url = line.partition(" ")
-        if url:
+        if url and not has_controls(line):  # a hand-edited line with escapes is not a target anyone typed
             out.append((method, url))
     return out, None
 

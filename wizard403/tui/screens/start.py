@@ -43,10 +43,16 @@ class StartScreen(Screen):
         with VerticalScroll(id="start-main"):
             yield Static(INTRO, id="intro")
             if app.lab is not None:
-                from wizard403.lab import SCENARIOS
+                from wizard403.lab import HOSTILE_SCENARIOS, SCENARIOS
 
                 yield Label(joined(("Built-in 403 lab", "bold"), " (on loopback): pick a scenario and press Enter."))
                 yield OptionList(*[Option(joined(s.title, "  ", (s.path, "dim")), id=s.id) for s in SCENARIOS], id="scenarios")
+                if HOSTILE_SCENARIOS:
+                    yield Label(joined(("The hostile corner", "bold"), ": refusals whose text tries to trick the reader."))
+                    yield OptionList(
+                        *[Option(joined(s.title, "  ", (s.path, "dim")), id=s.id) for s in HOSTILE_SCENARIOS],
+                        id="hostile-scenarios",
+                    )
                 yield Label(styled("Or bring your own:", "bold"))
             yield OptionList(*[Option(plain(text), id=f"source-{kind}") for kind, text in SOURCES], id="sources")
             recent, warning = autosave.load_recent() if app.use_autosave else ([], None)
@@ -60,7 +66,7 @@ class StartScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#scenarios" if self.app.lab is not None else "#sources", OptionList).focus()
 
-    @on(OptionList.OptionSelected, "#scenarios")
+    @on(OptionList.OptionSelected, "#scenarios, #hostile-scenarios")
     def scenario_chosen(self, event: OptionList.OptionSelected) -> None:
         self.app.begin_scenario(event.option.id)
 
