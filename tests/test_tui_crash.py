@@ -20,6 +20,7 @@ from wizard403.tui.screens.step import StepScreen
 
 SIZE = (100, 30)
 LOCAL_VALUE = "local-variable-value-9d1e"
+ORIGINAL_TARGET_LINE = StepScreen._target_line
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -55,9 +56,16 @@ async def test_an_error_in_a_screen_is_a_sentence_and_a_report_without_secrets(m
     assert TOKEN not in text and LOCAL_VALUE not in text and "\x1b" not in text
     assert str(report) in app.crash_sentence and "\n" not in app.crash_sentence
     assert oct(report.stat().st_mode & 0o777) == "0o600"
-    # the answers survive the crash
+    # the answers survive the crash, and the next start says the last run stopped after the save
     saved = autosave.load()
     assert saved is not None and saved.answers and saved.answers[0].answer == "yes"
+    monkeypatch.setattr(StepScreen, "_target_line", ORIGINAL_TARGET_LINE)
+    again = make_app()
+    async with again.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(again, pilot)
+        assert isinstance(again.screen, ConfirmScreen), [n.message for n in again._notifications]
+        offer = again.screen.query_one(".dialog-text").render().plain
+        assert "stopped on an internal error" in offer and "start afresh" in offer
 
 
 def test_the_cli_prints_one_sentence_and_exits_1(tmp_path):

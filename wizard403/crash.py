@@ -53,6 +53,14 @@ def write_report(error: BaseException, scrubber: Scrubber | None = None, folder:
     return path
 
 
+def latest_report(folder: Path | None = None) -> Path | None:
+    """The newest crash report in the state folder, if any."""
+    from wizard403.autosave import state_dir
+
+    reports = sorted((folder or state_dir()).glob("crash-*.txt"), key=lambda p: p.stat().st_mtime)
+    return reports[-1] if reports else None
+
+
 def sentence(path: Path | None) -> str:
     """The one sentence a person reads after a crash."""
     kept = "your answers are kept in the autosave and are offered again at the next start"

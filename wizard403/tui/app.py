@@ -20,10 +20,10 @@ from textual.worker import Worker, WorkerState
 
 from wizard403 import autosave
 from wizard403.model import Change, CheckResult, ProbeOptions, Session, Target
+from wizard403.tui.keys import DEFAULT_KEYS, load_keymap
 
 if TYPE_CHECKING:
-    from wizard403.scrub import Scrubber
-from wizard403.tui.keys import DEFAULT_KEYS, load_keymap
+    from wizard403.scrub import Scrubber  # imported on first use: the start screen paints without it
 
 
 class ChecksUpdated(Message):
@@ -173,6 +173,8 @@ class WizardApp(App[int]):
             f"An unfinished session was found: {target}, "
             f"{answered} answer{'s' if answered != 1 else ''} recorded, step {saved.step}. Resume it?"
         )
+        if crashed_after_save():
+            question += " The wizard stopped on an internal error after it was saved: if resuming stops it again, start afresh."
 
         def decided(resume: bool | None) -> None:
             if resume:
@@ -383,6 +385,17 @@ def strip_redacted_credentials(session: Session) -> list[str]:
     if dropped:
         session.target.headers = session.target.headers.without(*dropped)
     return dropped
+
+
+def crashed_after_save() -> bool:
+    """A crash report newer than the autosave: resuming may meet the same error (the user then starts afresh)."""
+    from wizard403 import crash
+
+    report, saved = crash.latest_report(), autosave.autosave_path()
+    try:
+        return report is not None and report.stat().st_mtime >= saved.stat().st_mtime
+    except OSError:
+        return False
 
 
 def make_app(**kwargs: Any) -> WizardApp:
