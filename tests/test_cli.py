@@ -173,3 +173,12 @@ def test_report_top_quotes_what_the_refusal_says(lab):
     proc = run("check", lab.url("insufficient-scope"), "--token-env", "LAB_T", "-q", env={"LAB_T": mint_token("read-only")})
     top = proc.stdout.split("## ")[0]
     assert "**What the refusal says:** missing scope `admin`" in top
+
+
+def test_an_error_sentence_that_quotes_input_carries_no_control_character():
+    proc = run("check", "http://exa\x1b]0;pwned\x07mple.com/ a", "-H", "X-A\x1b[2J: b")
+    assert proc.returncode == 2
+    line = proc.stderr.strip()
+    assert line.startswith("wizard403: ") and "\n" not in line
+    assert "\x1b" not in proc.stderr and "\x07" not in proc.stderr
+    assert "␛]0;pwned" in proc.stderr  # shown, not hidden: the user sees what they typed

@@ -156,8 +156,9 @@ def test_bare_status_line_has_no_reason_phrase(lab):
 CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # The headings the report itself writes; server text inside one is only ever in a code span.
 OWN_HEADINGS = re.compile(
-    r"^(403 report: [A-Z]+ |Where the evidence came from$|Minimal reproduction$|The six steps$|Step \d: |"
-    r"Likely causes, most likely first$|\d+\. |References for the owner's logs$|Changes tried$|Every request sent$)"
+    r"^(403 report: [A-Z]+ <code>$|Where the evidence came from$|Minimal reproduction$|The six steps$|Step \d: |"
+    r"Likely causes, most likely first$|\d+\. |References for the owner's logs$|Changes tried$|Every request sent$|"
+    r"For the site owner: find this request in your logs$|<code> <code>( \(.*\))?$)"
 )
 # One exact header (or reason phrase, key "reason") per scenario that the JSON and TOML reports must keep as sent.
 EXACT = {
@@ -187,6 +188,11 @@ def inline_text(token) -> str:
     return "".join(child.content for child in token.children or [] if child.type in ("text", "code_inline"))
 
 
+def heading_words(token) -> str:
+    """A heading's own words, with each code span (where server text may stand) as <code>."""
+    return "".join("<code>" if c.type == "code_inline" else c.content for c in token.children or [] if c.type in ("text", "code_inline"))
+
+
 def test_exact_table_covers_every_hostile_scenario():
     assert set(EXACT) == {s.id for s in HOSTILE_SCENARIOS}
 
@@ -205,7 +211,7 @@ def test_check_markdown_quotes_server_text_and_nothing_reaches_the_terminal(lab,
     flat = tokens + [child for t in tokens for child in (t.children or [])]
     kinds = {t.type for t in flat}
     assert not kinds & {"link_open", "image", "html_block", "html_inline"}, kinds
-    headings = [inline_text(tokens[i + 1]) for i, t in enumerate(tokens) if t.type == "heading_open"]
+    headings = [heading_words(tokens[i + 1]) for i, t in enumerate(tokens) if t.type == "heading_open"]
     for heading in headings:
         assert OWN_HEADINGS.match(heading), heading
     rows = [i for i, t in enumerate(tokens) if t.type == "tr_open"]
@@ -302,3 +308,19 @@ def test_a_redirect_to_a_dead_port_names_the_host_that_answered(redirect_to_a_de
     assert said in proc.stderr
     assert f"`{first}` answered with a redirect to `{target}`, which could not be reached" in proc.stdout
     assert "server could not be reached" not in proc.stdout.lower() + proc.stderr.lower()
+    assert "**Who said no:** nobody yet: the request got no answer." in proc.stdout
+
+
+def test_report_renders_a_saved_hostile_session_as_safely_as_check(lab, tmp_path):
+    """The TOML keeps the exact text; `wizard403 report` on it quotes that text again, never obeys it."""
+    for s in HOSTILE_SCENARIOS:
+        saved = tmp_path / f"{s.id}.toml"
+        made = subprocess.run([sys.executable, "-m", "wizard403", "check", lab.url(s.id), "-q", "-o", str(saved)],
+                              capture_output=True, timeout=120, check=False)
+        assert made.returncode == 3, made.stderr
+        shown = subprocess.run([sys.executable, "-m", "wizard403", "report", str(saved), "--format", "md"],
+                               capture_output=True, timeout=60, check=False)
+        assert shown.returncode == 0, shown.stderr
+        text = shown.stdout.decode("utf-8")
+        assert not CONTROL_RE.search(text), s.id
+        assert text.startswith("# 403 report: GET `"), s.id

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import wizard403.inputs.har as har_module
+import wizard403.inputs.harfile as harfile
 from wizard403.errors import InputError
 from wizard403.inputs.har import DEFAULT_MAX_HAR_BYTES, MAX_HAR_ENV, HarArchive, open_har
 
@@ -233,15 +233,39 @@ def test_utf8_bom_and_utf16_files_are_read(tmp_path):
     assert len(open_har(wide)) == 3
 
 
-def test_size_limit_is_checked_before_reading(tmp_path, monkeypatch):
+def _sparse(tmp_path, megabytes: int) -> Path:
     sparse = tmp_path / "capture.har"
     with open(sparse, "wb") as fh:
-        fh.truncate(700 * 1024 * 1024)  # sparse: 700 MB on paper, nothing on disk
+        fh.truncate(megabytes * 1024 * 1024)  # sparse: big on paper, nothing on disk
+    return sparse
 
+
+def _no_reading(monkeypatch):
     def no_reading(*args, **kwargs):
         raise AssertionError("the file was opened although it is over the limit")
 
-    monkeypatch.setattr(har_module, "open", no_reading, raising=False)
+    monkeypatch.setattr(harfile, "open", no_reading, raising=False)
+
+
+def test_size_limit_follows_the_memory_available_and_is_checked_before_reading(tmp_path, monkeypatch):
+    sparse = _sparse(tmp_path, 700)
+    monkeypatch.setattr(harfile, "available_memory", lambda: 768 * 1024 * 1024)
+    _no_reading(monkeypatch)
+    message = _error(sparse)
+    assert message == (
+        "capture.har is 700 MB; reading it needs about 1.0 GB of memory and 768 MB is available: "
+        "free some memory, or set WIZARD403_MAX_HAR_MB to try anyway."
+    )
+    # With memory to spare the same file is read (and found not to be JSON).
+    monkeypatch.undo()
+    monkeypatch.setattr(harfile, "available_memory", lambda: 4 * 1024**3)
+    assert "binary data" in _error(sparse)
+
+
+def test_size_limit_without_memory_figures_is_512_mb(tmp_path, monkeypatch):
+    sparse = _sparse(tmp_path, 700)
+    monkeypatch.setattr(harfile, "available_memory", lambda: None)
+    _no_reading(monkeypatch)
     message = _error(sparse)
     assert message == "capture.har is 700 MB, over the 512 MB limit; set WIZARD403_MAX_HAR_MB to raise it."
 

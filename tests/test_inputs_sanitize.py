@@ -162,3 +162,40 @@ def test_bad_input_and_same_file(tmp_path):
         sanitize_har(same, same)
     with pytest.raises(InputError, match="cannot write"):
         sanitize_har(same, tmp_path / "no-such-dir" / "out.har")
+
+
+def test_the_copy_is_streamed_entry_by_entry_in_json_dump_layout(tmp_path, monkeypatch):
+    import wizard403.inputs.sanitize as sanitize_module
+
+    def whole_document(*args, **kwargs):
+        raise AssertionError("the whole copy was built in memory")
+
+    monkeypatch.setattr(sanitize_module.json, "dump", whole_document)
+    src = REAL / "cnn-chrome.har"
+    small = tmp_path / "small.har"
+    report = sanitize_har(src, small)
+    text = small.read_text(encoding="utf-8")
+    doc = json.loads(text)
+    # Below 20 MB: indented exactly as json.dump(indent=2) would lay the whole document out.
+    assert text == json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    assert report.entries == len(doc["log"]["entries"]) == 292
+    assert list(doc["log"]) == list(json.loads(src.read_text())["log"])  # members in their original order
+    # Above it (here: forced), compact, with the same content.
+    monkeypatch.setattr(sanitize_module, "_INDENT_LIMIT", 0)
+    compact = tmp_path / "compact.har"
+    sanitize_har(src, compact)
+    assert "\n" not in compact.read_text(encoding="utf-8").rstrip("\n")
+    assert json.loads(compact.read_text(encoding="utf-8")) == doc
+
+
+def test_other_members_of_the_document_and_log_are_kept_in_order(tmp_path):
+    doc = json.loads((FIXTURES / "safari-basic-auth.har").read_text())
+    doc = {"comment": "top", "log": {"entries": doc["log"]["entries"], "pages": [{"title": f"Bearer {JWT}"}],
+                                     "version": "1.2"}, "_extra": [1, 2.5, None, True]}  # fmt: skip
+    src = tmp_path / "odd.har"
+    src.write_text(json.dumps(doc))
+    sanitize_har(src, tmp_path / "out.har")
+    out = json.loads((tmp_path / "out.har").read_text())
+    assert list(out) == ["comment", "log", "_extra"] and out["_extra"] == [1, 2.5, None, True]
+    assert list(out["log"]) == ["entries", "pages", "version"]
+    assert JWT_SIGNATURE not in out["log"]["pages"][0]["title"]

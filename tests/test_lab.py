@@ -109,6 +109,8 @@ DESIGNED = {
     "not-found": (403, {"x-amzn-errortype": r"^MissingAuthenticationTokenException$"},
                   r'^\{"message":"Missing Authentication Token"\}$'),
     "file-permissions": (403, {"server": r"^nginx$"}, r"<h1>403 Forbidden</h1>"),
+    "client-release": (403, {"content-type": r"^application/problem\+json$"}, r'"title":"Client release header required"'),
+    "browser-only": (403, {"cache-control": r"^no-store$"}, r"Automated access is not allowed"),
 }
 
 

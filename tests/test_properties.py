@@ -27,7 +27,8 @@ from wizard403.headless import progress_line, verdict_line
 from wizard403.lab import hostile
 from wizard403.model import Answer, Cause, Change, CheckResult, Exchange, Fix, Headers, Reference, Session, Target, Verdict
 from wizard403.report import render
-from wizard403.report.markdown import describe_denial, prose, who_said_no
+from wizard403.report.markdown import describe_denial, who_said_no
+from wizard403.textsafe import md_text
 from wizard403.reproduce import to_curl
 from wizard403.scrub import Scrubber
 
@@ -110,8 +111,8 @@ def test_json_and_toml_reports_parse_and_agree(text):
 @SETTINGS
 @given(hostile_text)
 def test_prose_and_quoted_values_never_become_markup(text):
-    mid_line = [prose(text), who_said_no(text, None)]
-    line_start = [prose(text, starts_line=True), describe_denial({"error_message": text, "action": text})]
+    mid_line = [md_text(text), who_said_no(text, None)]
+    line_start = [md_text(text), describe_denial({"error_message": text, "action": text})]
     for piece in mid_line + line_start:
         assert "\n" not in piece and not CONTROL_RE.search(piece)
         document = f"| a | b |\n|---|---|\n| {piece} | x |\n\n- **Said:** {piece}\n\nIt said {piece}\n"

@@ -20,6 +20,12 @@ BLOCK_PAGE = b"""<!DOCTYPE html><html><head><title>Attention Required! | Cloudfl
 <p>Cloudflare Ray ID: <strong>8f1c2a3b4d5e6f70</strong></p></div></body></html>"""
 
 
+@pytest.fixture(autouse=True)
+def fixed_fingerprint_key(monkeypatch):
+    """Fingerprints are keyed (HMAC): a fixed organisation key keeps them, and the snapshots, the same on every run."""
+    monkeypatch.setenv("WIZARD403_FINGERPRINT_KEY", "wizard403-snapshot-key")
+
+
 def recorded_session(mode: str) -> Session:
     target = Target(
         url="https://shop.example.com/search?q=boots",

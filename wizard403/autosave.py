@@ -9,7 +9,6 @@ saying where it went, and the wizard starts as if there were none.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 from wizard403.errors import SessionFileError
@@ -17,12 +16,10 @@ from wizard403.model import Session
 
 
 def state_dir() -> Path:
-    """Where autosaves and recent targets live: $WIZARD403_STATE_DIR, else $XDG_STATE_HOME/wizard403."""
-    explicit = os.environ.get("WIZARD403_STATE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "wizard403"
+    """Where autosaves and recent targets live (see files.state_dir)."""
+    from wizard403.files import state_dir as _state_dir
+
+    return _state_dir()
 
 
 def autosave_path() -> Path:
@@ -30,10 +27,11 @@ def autosave_path() -> Path:
 
 
 def save(session: Session, path: Path | None = None) -> Path:
+    from wizard403.files import private_dir
     from wizard403.report import render, write_atomic
 
     path = path or autosave_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     write_atomic(path, render(session, "toml"))
     return path
 
@@ -93,30 +91,25 @@ def discard(path: Path | None = None) -> None:
         pass
 
 
-def recent_path() -> Path:
-    return state_dir() / "recent.txt"
-
-
 def remember_target(url: str, method: str, limit: int = 10) -> None:
     """Keep the last few targets (URL and method only, redacted) for the start screen."""
-    from wizard403.redact import redact_url
-    from wizard403.textsafe import has_controls
+    from wizard403.files import read_state, write_state
+    from wizard403.scrub import Scrubber
+    from wizard403.textsafe import one_line
 
-    path = recent_path()
-    line = f"{method} {redact_url(url)}"
-    if has_controls(line) or "\n" in line:
-        return  # not a URL anyone can type again; never a line that breaks the list
+    scrubber = Scrubber()
+    scrubber.add_url(url)
+    line = one_line(f"{method} {scrubber.url(url)}")
     try:
-        old = [l for l in path.read_text(encoding="utf-8", errors="replace").splitlines() if l and l != line] if path.exists() else []
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("\n".join([line] + old[: limit - 1]) + "\n", encoding="utf-8")
+        old = [l for l in (read_state("recent.txt") or "").splitlines() if l and l != line]
+        write_state("recent.txt", "\n".join([line] + old[: limit - 1]) + "\n")
     except OSError:
         pass
 
 
 def load_recent() -> tuple[list[tuple[str, str]], str | None]:
     """(recent (method, url) pairs, a sentence when an unreadable list was moved aside)."""
-    path = recent_path()
+    path = state_dir() / "recent.txt"
     try:
         lines = path.read_bytes().decode("utf-8").splitlines()
     except FileNotFoundError:
@@ -135,6 +128,10 @@ def load_recent() -> tuple[list[tuple[str, str]], str | None]:
 
 def recent_targets() -> list[tuple[str, str]]:
     return load_recent()[0]
+
+
+def recent_path() -> Path:
+    return state_dir() / "recent.txt"
 
 
 def unusable_recent(reason: str) -> str:

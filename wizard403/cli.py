@@ -19,7 +19,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # the model (and dataclasses) load only when a command needs them, so --help stays fast
     from wizard403.model import ProbeOptions, Session, Target
 
-COMMANDS = ("demo", "lab", "check", "report", "sanitize")
+COMMANDS = ("demo", "lab", "check", "report", "sanitize", "compare")
 EPILOG = """commands:
   wizard403 [URL] [request options]     open the wizard (on URL, or on a start screen)
   wizard403 demo [SCENARIO]             start the built-in 403 lab on loopback and open the wizard on it
@@ -27,6 +27,7 @@ EPILOG = """commands:
   wizard403 check [URL] [options]       run every automated check headless; print or write the report
   wizard403 report SESSION.toml         render a saved session or report again
   wizard403 sanitize IN.har OUT.har     write a shareable copy of a HAR with every secret redacted
+  wizard403 compare WORKING REFUSED     rank what differs between a request that works and one that is refused
 
 exit codes of check: 0 access granted (not reproduced), 3 access refused and diagnosed,
 4 target unreachable (DNS, connect, TLS, timeout), 2 bad input or usage, 1 internal error.
@@ -60,6 +61,7 @@ def _request_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--response", metavar="FILE", help="analyse a raw HTTP response (status line, headers, body)")
     g.add_argument("--status", type=int, metavar="CODE", help="with --response: the status, when the file holds only a body")
     g.add_argument("--log", metavar="FILE", help="scan a local nginx or Apache log for the lines that explain this request")
+    g.add_argument("--working", metavar="FILE", help="a request that works (HAR or curl command file): its differences feed the diagnosis")
     g.add_argument("--live", action="store_true", help="also probe live when the evidence came from a file")
     g.add_argument("--replay-unsafe", action="store_true", help="allow replaying POST, PUT, PATCH and DELETE")
     g.add_argument("--budget", type=int, default=12, metavar="N", help="most requests to send to the target per run (default 12)")
@@ -124,7 +126,16 @@ def _sanitize_parser() -> argparse.ArgumentParser:
     san = Parser(prog="wizard403 sanitize", description="Write a shareable copy of a HAR file with every secret redacted.", **COMMON)
     san.add_argument("src", metavar="IN.har")
     san.add_argument("dst", metavar="OUT.har")
+    san.add_argument("--content", metavar="DIR", help="an organisation's overlay (its secrets.toml adds secret names)")
     return san
+
+
+def _compare_parser() -> argparse.ArgumentParser:
+    from wizard403.compare.cli import DESCRIPTION, add_arguments
+
+    cmp = Parser(prog="wizard403 compare", description=DESCRIPTION, **COMMON)
+    add_arguments(cmp)
+    return cmp
 
 
 # One parser per command ('' is the wizard itself), built only when that command runs.
@@ -135,6 +146,7 @@ PARSERS = {
     "check": _check_parser,
     "report": _report_parser,
     "sanitize": _sanitize_parser,
+    "compare": _compare_parser,
 }
 
 
@@ -215,8 +227,9 @@ def build_session(args: argparse.Namespace, need_target: bool = True) -> tuple[S
         session = Session(target=target)
     elif args.har:
         from wizard403.inputs.har import open_har
+        from wizard403.inputs.harfile import stderr_progress
 
-        archive = open_har(args.har)
+        archive = open_har(args.har, progress=None if getattr(args, "quiet", False) else stderr_progress(args.har))
         if args.entry is None:
             entry = archive.first_refused()
             if entry is None:
@@ -249,6 +262,11 @@ def build_session(args: argparse.Namespace, need_target: bool = True) -> tuple[S
     elif args.url and not args.response:
         session.target.url = validate_url(args.url)
     _apply_request_options(session.target, args)
+    if getattr(args, "working", None):
+        from wizard403.compare.sides import Side, load_side
+
+        refused = Side("refused", session.target, "the refused request")
+        session.target.working = load_side(args.working, "working", refused=refused)
     if live and session.target.url:
         validate_url(session.target.url)
     if live and needs_replay_consent(session.target.method) and not options.replay_unsafe:
@@ -285,8 +303,12 @@ def _read_text(path: str, what: str) -> str:
 
 def _content(args: argparse.Namespace):
     from wizard403.content import load_content
+    from wizard403.redact import use_secret_names
 
-    return load_content(getattr(args, "content", None) or None)
+    overlay = getattr(args, "content", None) or None
+    if overlay:
+        use_secret_names(load_content(overlay).dirs[-1])  # the overlay's secrets.toml adds names
+    return load_content(overlay)
 
 
 # ---------------------------------------------------------------- commands
@@ -326,7 +348,10 @@ def cmd_sanitize(args: argparse.Namespace) -> int:
 
     from pathlib import Path
 
-    report = sanitize_har(Path(args.src), Path(args.dst))
+    from wizard403.inputs.harfile import stderr_progress
+
+    _content(args)
+    report = sanitize_har(Path(args.src), Path(args.dst), progress=stderr_progress(args.src))
     print(f"wizard403: wrote {one_line(args.dst)}: {one_line(str(report))}", file=sys.stderr)
     return 0
 
@@ -372,13 +397,57 @@ def cmd_wizard(args: argparse.Namespace) -> int:
     return run_wizard(session=session or resume, options=options, content=content, live=live, expert=args.expert)
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from wizard403.compare.cli import run
+
+    return run(args)
+
+
+_SECRET_FLAGS = frozenset({"-H", "--header", "--token", "--token-env", "-b", "--cookie", "--proxy", "--alt-proxy", "--from-curl", "--whoami"})
+
+
+def _argv_scrubber(argv: list[str]):
+    """The last line of defence for error sentences: every secret the command line holds, registered (also the
+    words of a --from-curl command, read with curl's own option names)."""
+    from wizard403.scrub import Scrubber
+
+    scrubber = Scrubber()
+    _register_words(scrubber, argv)
+    return scrubber
+
+
+def _register_words(scrubber, words: list[str]) -> None:
+    for i, word in enumerate(words):
+        flag, eq, inline = word.partition("=") if word.startswith("--") else (word, "", "")
+        value = inline if eq else (words[i + 1] if i + 1 < len(words) else "")
+        if "@" in word or "://" in word:
+            scrubber.add_proxy(word) if "://" not in word else scrubber.add_url(word)
+        if flag in ("-H", "--header"):
+            name, _, rest = value.partition(":")
+            scrubber.add_headers([(name.strip(), rest.strip())])
+            if " " in name.strip():  # 'Authorization Bearer TOKEN': the colon is missing, the words are the secret
+                scrubber.update(name.split()[1:])
+                scrubber.add(name.strip().split(None, 1)[1], "header")
+        elif flag in ("--token", "-u", "--user", "-U", "--proxy-user", "--oauth2-bearer"):
+            scrubber.update({value, value.partition(":")[2]})
+        elif flag in ("-b", "--cookie"):
+            scrubber.add_headers([("Cookie", value)])
+        elif flag in ("-d", "--data", "--data-raw", "--data-binary", "--data-urlencode", "--json", "-F", "--form"):
+            scrubber.add_body(value)
+        elif flag == "--token-env" and value:
+            scrubber.add(os.environ.get(value) or "", "header")
+        elif flag == "--from-curl" and value:
+            _register_words(scrubber, value.split())
+
+
 def _error(sentence: str) -> None:
     """An error sentence on stderr, on one line with every control character visible: it may quote what the user
     typed or a server sent."""
     print(f"wizard403: {one_line(sentence)}", file=sys.stderr)
 
 
-HANDLERS = {"demo": cmd_demo, "lab": cmd_lab, "check": cmd_check, "report": cmd_report, "sanitize": cmd_sanitize}
+HANDLERS = {"demo": cmd_demo, "lab": cmd_lab, "check": cmd_check, "report": cmd_report, "sanitize": cmd_sanitize,
+            "compare": cmd_compare}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -387,10 +456,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     rest = argv[1:] if command else argv
     try:
         args = PARSERS[command]().parse_args(rest)
+        if any(w.split("=", 1)[0] in _SECRET_FLAGS or "@" in w or "?" in w for w in argv):
+            from wizard403.scrub import remember
+
+            remember(_argv_scrubber(argv).secrets)  # proxies and tokens of the command line: every output knows them
         handler = HANDLERS.get(command, cmd_wizard)
         return handler(args)
     except WizardError as err:
-        _error(str(err))
+        _error(_argv_scrubber(argv).scrub(str(err)))
         return err.exit_code
     except KeyboardInterrupt:
         print("wizard403: interrupted.", file=sys.stderr)
@@ -400,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit:
         raise
     except Exception as err:  # noqa: BLE001 - the last line of defence: one sentence, exit 1
-        _error(f"internal error: {type(err).__name__}: {err}. Please report it.")
+        _error(f"internal error: {type(err).__name__}: {_argv_scrubber(argv).scrub(str(err))}. Please report it.")
         if os.environ.get("WIZARD403_DEBUG"):
             raise
         return EXIT_INTERNAL

@@ -638,3 +638,91 @@ def load_content(overlay: Path | str | None = None) -> Content:
 
 
 load_content.cache_clear = _load_cached.cache_clear  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Secret names (content/secrets.toml): which headers, query parameters, body fields and path shapes carry secrets.
+
+SECRETS_FILE = "secrets.toml"
+_SECRET_SECTIONS = {"headers": ("exact", "contains", "not", "urls"), "query": ("exact", "contains", "not"), "fields": ("exact", "contains", "not")}
+_PATH_KEYS = ("id", "regex", "example")
+
+
+def secret_name_key(name: str) -> str:
+    """A name as the lists compare it: lower case, no separators (`X-Api-Key`, `x_api_key`, `apiKey` are one)."""
+    return re.sub(r"[-_.\s]", "", name.lower())
+
+
+@dataclass(frozen=True)
+class SecretPath:
+    id: str
+    regex: re.Pattern
+    example: str
+
+
+@dataclass(frozen=True)
+class SecretNames:
+    """The name lists of secrets.toml, normalised with `secret_name_key` (fragments too)."""
+
+    lists: Mapping[str, frozenset[str]] = field(hash=False)  # "headers.exact" -> {"xapikey", ...}
+    paths: tuple[SecretPath, ...]
+    files: tuple[str, ...]
+
+    def get(self, key: str) -> frozenset[str]:
+        return self.lists.get(key, frozenset())
+
+
+def _parse_secret_names(src: str, data: dict, lists: dict[str, set[str]], paths: list[SecretPath]) -> None:
+    _no_unknown_keys(src, "", data, tuple(_SECRET_SECTIONS) + ("paths",))
+    for section, keys in _SECRET_SECTIONS.items():
+        if section not in data:
+            continue
+        table = _table(src, f"[{section}]", data[section])
+        _no_unknown_keys(src, f"[{section}]", table, keys)
+        for key in keys:
+            if key in table:
+                names = _text_list(src, f"[{section}].{key}", table[key])
+                for i, name in enumerate(names, 1):
+                    if not secret_name_key(name):
+                        raise _fail(src, f"[{section}].{key}[{i}]", "must hold a letter or digit")
+                lists.setdefault(f"{section}.{key}", set()).update(secret_name_key(n) for n in names)
+    seen = {p.id for p in paths}
+    for i, raw in enumerate(_table_list(src, "paths", data.get("paths", [])), 1):
+        where = f"paths[{i}]"
+        _no_unknown_keys(src, where, raw, _PATH_KEYS)
+        _require(src, where, raw, _PATH_KEYS)
+        pid = _kebab(src, f"{where}.id", raw["id"])
+        if pid in seen:
+            raise _fail(src, f"{where}.id", f'"{pid}" is used by more than one path pattern')
+        seen.add(pid)
+        text = _text(src, f"{where}.regex", raw["regex"])
+        try:
+            regex = re.compile(text)
+        except re.error as err:
+            raise _fail(src, f"{where}.regex", f"is not a valid regular expression ({err})") from None
+        if "secret" not in regex.groupindex:
+            raise _fail(src, f"{where}.regex", "must mark the secret with a group named secret: (?P<secret>...)")
+        example = _text(src, f"{where}.example", raw["example"])
+        if not regex.search(example):
+            raise _fail(src, f"{where}.example", "is not matched by the regex")
+        paths.append(SecretPath(pid, regex, example))
+
+
+def load_secret_names(overlay: Path | str | None = None, base: Path | None = None) -> SecretNames:
+    """secrets.toml of the shipped content, plus the overlay's secrets.toml if it has one (names are only added)."""
+    dirs = [Path(base) if base is not None else shipped_content_dir()]
+    if overlay is not None:
+        dirs.append(Path(overlay).expanduser())
+    lists: dict[str, set[str]] = {}
+    paths: list[SecretPath] = []
+    files: list[str] = []
+    for i, directory in enumerate(dirs):
+        path = directory / SECRETS_FILE
+        if i > 0 and not path.exists():
+            continue
+        src = _display(path)
+        _parse_secret_names(src, read_toml(path), lists, paths)
+        files.append(src)
+    return SecretNames(
+        lists=MappingProxyType({k: frozenset(v) for k, v in lists.items()}), paths=tuple(paths), files=tuple(files)
+    )

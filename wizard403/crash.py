@@ -36,18 +36,13 @@ def crash_text(error: BaseException, scrubber: Scrubber | None = None) -> str:
 
 
 def write_report(error: BaseException, scrubber: Scrubber | None = None, folder: Path | None = None) -> Path | None:
-    """Write the crash report to the state folder (readable by the user only); its path, or None if it cannot be."""
-    from wizard403.autosave import state_dir
+    """Write the crash report to the state folder (0600, atomically); its path, or None if it cannot be."""
+    from wizard403.files import private_dir, write_private
 
-    folder = folder or state_dir()
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    path = folder / f"crash-{stamp}-{os.getpid()}.txt"
     try:
         text = crash_text(error, scrubber)
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+        path = write_private(private_dir(folder) / f"crash-{stamp}-{os.getpid()}.txt", text)
     except Exception:  # noqa: BLE001 - a crash while reporting a crash must not hide the first one's sentence
         return None
     return path

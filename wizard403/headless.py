@@ -31,7 +31,13 @@ async def analyse(
 ) -> Session:
     """Run the checks (live, or passive ones on recorded evidence) and rank the causes."""
     from wizard403.diagnose import diagnose
+    from wizard403.diagnose.catalogue import catalogue_for
 
+    if content is not None:
+        # Build the signature catalogue (TOML and a few hundred regular expressions, 0.2 s of CPU) before any
+        # request is in flight: built inside a check, it stalled the event loop while exchanges were timed, and on
+        # a loaded machine an exchange ran out of time while its answer sat unread.
+        catalogue_for(content)
     await run_checks(session, options, content, on_event=on_event, only=only, live=live)
     diagnose(session, content)
     return session
@@ -119,6 +125,6 @@ def say(line: str, session: Session | None = None, stream=None) -> None:
 
 
 def _safe_url(url: str) -> str:
-    from wizard403.redact import redact_url
-
-    return redact_url(url)
+    scrubber = Scrubber()
+    scrubber.add_url(url)
+    return scrubber.url(url)

@@ -135,6 +135,8 @@ class Target:
     # What a recording shows around this request, by kind ("sign-in", "cookies", "earlier-success"): plain
     # sentences that the `recorded-context` check weighs.
     related: dict[str, list[str]] = field(default_factory=dict)
+    # A request that works (`--working FILE`), as a compare.Side: in memory only, never written out.
+    working: Any = None
 
     def __post_init__(self) -> None:
         self.method = self.method.upper()
@@ -267,6 +269,18 @@ class Fix:
     who: str = "you"
 
 
+@dataclass(frozen=True)
+class Command:
+    """A command that verifies or makes the fix, filled from the denial (content/fixes/), for the person who runs it."""
+
+    tool: str
+    language: str
+    text: str
+    why: str
+    who: str = "admin"
+    purpose: str = "verify"  # verify | grant | inspect
+
+
 @dataclass
 class Cause:
     id: str
@@ -277,6 +291,17 @@ class Cause:
     evidence: list[str] = field(default_factory=list)
     fixes: list[Fix] = field(default_factory=list)
     explanation: str = ""
+    commands: list[Command] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OwnerQuery:
+    """A query the site owner pastes to find a reference in their logs (content/queries.toml, filled in)."""
+
+    tool: str
+    language: str
+    text: str
+    look_for: str = ""
 
 
 @dataclass
@@ -288,6 +313,7 @@ class Reference:
     source: str = ""
     at: _dt.datetime | None = None
     lookup: str = ""
+    queries: list[OwnerQuery] = field(default_factory=list)
 
 
 @dataclass

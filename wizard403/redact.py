@@ -1,79 +1,312 @@
-"""Redaction: every secret becomes `[redacted sha256:XXXXXXXX]` before anything is written.
+"""Redaction: every secret becomes `[redacted sha256:XXXXXXXX]` before anything is written or shown.
 
-The fingerprint is the first 8 hex digits of the secret's SHA-256, so two reports about the same token can be
-compared, and a token typed in again can be recognised, without the token itself ever being stored.
+The fingerprint is the first 8 hex digits of an HMAC-SHA256 of the secret, keyed with a key that never leaves the
+machine (created on first use in the state folder, 0600) or with an organisation's key from the environment
+variable WIZARD403_FINGERPRINT_KEY (so a support team's reports compare across machines). Two reports made with
+the same key show the same fingerprint for the same token, and a token typed in again is recognised; without the
+key a fingerprint cannot confirm a guess, not even of a 4-digit PIN.
+
+Which names carry secrets (headers, query parameters, body fields, path shapes) is content: content/secrets.toml,
+plus an organisation's overlay (`use_secret_names`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
+import json
+import os
 import re
-from collections.abc import Iterable
+import secrets as _random
+from collections.abc import Iterable, Iterator
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
-from wizard403.model import CREDENTIAL_HEADERS
+from wizard403.content import SecretNames, load_secret_names, secret_name_key
 
+# The placeholder: the word stays "sha256" (outside scripts match it); the digest is an HMAC-SHA256.
 FINGERPRINT_RE = re.compile(r"\[redacted sha256:[0-9a-f]{8}\]")
-
-# Header names whose whole value is a secret (compared lower-case): every credential header, plus the ones that
-# carry a secret without identifying the user to the target (a proxy's password, a cookie the server hands out).
-SECRET_HEADERS = CREDENTIAL_HEADERS | {
-    "proxy-authorization",
-    "set-cookie",
-    "x-vault-token",
-    "x-github-token",
-    "x-shopify-access-token",
-}
-# Any other header whose name says it carries a secret.
-SECRET_HEADER_NAME_RE = re.compile(r"(api[-_]?key|token|secret|passw|session|signature|credential)", re.I)
-
-# Query-string (and form) parameter names whose value is a secret.
-SECRET_PARAM_RE = re.compile(
-    r"^(x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|sig|signature|"
-    r"token|access_token|id_token|refresh_token|auth|authorization|key|api_key|apikey|api-key|password|passwd|pass|pwd|"
-    r"secret|client_secret|code|session|sessionid|session_id|sid|jwt|csrf|csrfmiddlewaretoken|_csrf|"
-    r"authenticity_token|policy|key-pair-id|x-ms-signature|otp)$",
-    re.I,
-)
-
-JWT_RE = re.compile(r"\b(eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,})\.([A-Za-z0-9_-]{8,})")
-# Well-known token shapes that may appear in free text (bodies, notes, pasted commands).
-TOKEN_PATTERNS = (
-    re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}\b"),
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}\b"),
-    re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"),
-    re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-    re.compile(r"\bsk-[A-Za-z0-9_-]{20,}\b"),
-    re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"),
-)
-# A scheme word followed by something token-shaped (8+ characters with a digit), not by an ordinary word.
-BEARER_RE = re.compile(r"(?i)\b(bearer|basic|token)\s+((?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,})")
-# `password=…`, `"token": "…"` in free text; the value must look like a secret (a digit in it, or 16+ characters),
-# so that prose such as "token: 'Authorization: Bearer'" stays readable.
-KEYVALUE_RE = re.compile(
-    r"(?i)([\"']?(?:password|passwd|pwd|secret|client_secret|token|access_token|refresh_token|id_token|api_key|apikey|"
-    r"csrfmiddlewaretoken|authenticity_token|session(?:id)?)[\"']?\s*[:=]\s*[\"']?)((?=[^\"'&\s,;}<\[]*\d)[^\"'&\s,;}<\[]{4,}|[^\"'&\s,;}<\[]{16,})"
-)
+FINGERPRINT_KEY_ENV = "WIZARD403_FINGERPRINT_KEY"
+KEY_FILE = "fingerprint.key"
 MIN_SECRET_LEN = 4
+
+# ---------------------------------------------------------------- fingerprints
+
+
+@functools.lru_cache(maxsize=16)
+def _user_key(state: str) -> tuple[bytes, str]:
+    from wizard403.files import state_secret
+
+    try:
+        return state_secret(KEY_FILE), "user"
+    except OSError:
+        # No writable state folder: a key for this run only (fingerprints then compare within this run).
+        return _RUN_KEY, "run"
+
+
+_RUN_KEY = _random.token_bytes(32)
+
+
+def fingerprint_key() -> tuple[bytes, str]:
+    """(key, kind): kind is "organisation" (from WIZARD403_FINGERPRINT_KEY), "user" (this machine's key file)
+    or "run" (no state folder could be written: this run only)."""
+    org = os.environ.get(FINGERPRINT_KEY_ENV)
+    if org:
+        return org.encode("utf-8", "surrogateescape"), "organisation"
+    from wizard403.files import state_dir
+
+    return _user_key(str(state_dir()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _digest(key: bytes, data: bytes) -> str:
+    return hmac.new(key, data, hashlib.sha256).hexdigest()[:8]
 
 
 def fingerprint(secret: str | bytes) -> str:
-    """The stable placeholder for one secret."""
-    data = secret.encode("utf-8", "surrogateescape") if isinstance(secret, str) else secret
-    return f"[redacted sha256:{hashlib.sha256(data).hexdigest()[:8]}]"
+    """The stable placeholder for one secret (stable for one key)."""
+    data = secret.encode("utf-8", "surrogateescape") if isinstance(secret, str) else bytes(secret)
+    return f"[redacted sha256:{_digest(fingerprint_key()[0], data)}]"
+
+
+def fingerprint_info() -> dict[str, str]:
+    """What a report says about its fingerprints: which kind of key made them, and an id of that key (two reports
+    compare only when the ids match; the id reveals nothing about the key)."""
+    key, kind = fingerprint_key()
+    return {"algorithm": "hmac-sha256", "key": kind, "key_id": _digest(key, b"wizard403 fingerprint key id")}
 
 
 def is_redacted(value: str) -> bool:
     return bool(FINGERPRINT_RE.fullmatch(value.strip()))
 
 
-def is_secret_header(name: str) -> bool:
-    lname = name.lower()
-    return lname in SECRET_HEADERS or bool(SECRET_HEADER_NAME_RE.search(lname))
-
-
 def _fp_unless_done(value: str) -> str:
     return value if FINGERPRINT_RE.search(value) else fingerprint(value)
+
+
+# ---------------------------------------------------------------- which names are secret (content/secrets.toml)
+
+_names: SecretNames | None = None
+
+
+def secret_names() -> SecretNames:
+    global _names
+    if _names is None:
+        _names = load_secret_names()
+    return _names
+
+
+def use_secret_names(overlay: str | os.PathLike | None) -> SecretNames:
+    """Use the shipped names plus an organisation's overlay (`--content DIR`) from now on."""
+    global _names
+    _names = load_secret_names(overlay)
+    _name_is.cache_clear()
+    _name_is_not.cache_clear()
+    _rules.cache_clear()
+    _paths_re.cache_clear()
+    return _names
+
+
+@functools.lru_cache(maxsize=8192)
+def _name_is(section: str, name: str) -> bool:
+    names = secret_names()
+    key = secret_name_key(name)
+    if section != "headers":
+        inner = re.fullmatch(r"(.*?)\[([^\[\]]*)\]", name.strip())
+        while inner:  # user[password] counts as password, token[] as token
+            key = secret_name_key(inner.group(2) or inner.group(1))
+            inner = re.fullmatch(r"(.*?)\[([^\[\]]*)\]", inner.group(2) or inner.group(1))
+    if not key or key in names.get(f"{section}.not"):
+        return False
+    return key in names.get(f"{section}.exact") or any(part in key for part in names.get(f"{section}.contains"))
+
+
+def is_secret_header(name: str) -> bool:
+    """A header whose whole value is a secret (or, for Authorization and Cookie, holds one)."""
+    return _name_is("headers", name)
+
+
+def is_url_header(name: str) -> bool:
+    """A header whose value is a URL (Referer, Origin, Location, …): redacted as a URL."""
+    return secret_name_key(name) in secret_names().get("headers.urls")
+
+
+def is_secret_param(name: str) -> bool:
+    """A query-string (or form) parameter whose value is a secret."""
+    name = unquote(name)
+    if _name_is_not(name):
+        return False
+    return _name_is("query", name) or _name_is("fields", name)
+
+
+@functools.lru_cache(maxsize=8192)
+def _name_is_not(name: str) -> bool:
+    key = secret_name_key(name)
+    names = secret_names()
+    return key in names.get("query.not") or key in names.get("fields.not")
+
+
+def is_secret_field(name: str) -> bool:
+    """A body field (JSON at any depth, form, multipart part) whose value is a secret."""
+    return _name_is("fields", name)
+
+
+class _ParamNames:
+    """`SECRET_PARAM_RE.match(name)` as before, now answered by the content lists."""
+
+    def match(self, name: str) -> bool:
+        return is_secret_param(name)
+
+    search = fullmatch = match
+
+
+SECRET_PARAM_RE = _ParamNames()
+
+# ---------------------------------------------------------------- the pattern rules (secrets nobody registered)
+
+JWT_RE = re.compile(r"\b(eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,})\.([A-Za-z0-9_-]{8,})")
+# Well-known token shapes that may appear in free text (bodies, notes, pasted commands).
+TOKEN_PATTERNS = (
+    re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}\b"),
+    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}\b"),
+    re.compile(r"\bxox[abposre]-[A-Za-z0-9-]{10,}\b"),
+    re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+    re.compile(r"\bsk-[A-Za-z0-9_-]{20,}\b"),
+    re.compile(r"\b(?:sk|rk)_live_[A-Za-z0-9]{16,}\b"),
+    re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"),
+    re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
+    re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"),
+    re.compile(r"\bpypi-[A-Za-z0-9_-]{50,}"),
+)
+_TOKEN_HINTS = ("_", "xox", "AKIA", "ASIA", "sk-", "AIza", "pypi-")
+# All shapes in one pass (a text is scanned once, not once per shape).
+TOKENS_RE = re.compile("|".join(f"(?:{p.pattern})" for p in TOKEN_PATTERNS))
+# A scheme word followed by something token-shaped (8+ characters with a digit), not by an ordinary word.
+BEARER_RE = re.compile(r"(?i)\b(bearer|basic|token|digest)\s+((?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,})")
+# `password=…`, `token: …` in free text; unquoted, the value must look like a secret (a digit in it, or 16+
+# characters), so that prose such as "token: 'Authorization: Bearer'" stays readable. Kept for callers that
+# search with it; the scrubber's own rule reads the name lists.
+KEYVALUE_RE = re.compile(
+    r"(?i)([\"']?(?:password|passwd|pwd|passphrase|secret|client_secret|token|access_token|refresh_token|id_token|"
+    r"api_key|apikey|private_key|csrfmiddlewaretoken|authenticity_token|session(?:id)?)[\"']?\s*[:=]\s*[\"']?)"
+    r"((?=[^\"'&\s,;}<\[]*\d)[^\"'&\s,;}<\[]{4,}|[^\"'&\s,;}<\[]{16,})"
+)
+_NAME = r"[A-Za-z_$@][\w.$@\[\]-]{0,80}"
+# "name": "value" (JSON, any value), name=value / name: value (unquoted: secret-looking values only).
+_JSON_PAIR_RE = re.compile(r'"(' + _NAME + r')"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_BARE_PAIR_RE = re.compile(
+    r"(?<![\w%])([\"']?)(" + _NAME + r")\1(\s*[:=]\s*)([\"']?)"
+    r"((?=[^\"'&\s,;}<>\[]*\d)[^\"'&\s,;}<>\[]{4,}|[^\"'&\s,;}<>\[]{16,})"
+)
+# ?name=value / &name=value / ;name=value: a query string inside any text (a log line, a page, a header).
+_QUERY_PAIR_RE = re.compile(r"([?&;])([^=&?#\s\"'<>;]{1,80})=([^&#\s\"'<>]+)")
+# <name>value</name> (XML errors such as AWS's <SignatureProvided>) and HTML inputs name="x" value="…".
+_XML_PAIR_RE = re.compile(r"<([A-Za-z][\w.:-]{0,60})>([^<]{1,4096})</\1>")
+_INPUT_RE = re.compile(r"""(?i)name\s*=\s*["']([^"']{1,80})["'][^>]{0,200}?value\s*=\s*["']([^"']*)["']""")
+_USERINFO_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}://)([^/?#\s@\"'<>]+)@")
+
+
+@functools.lru_cache(maxsize=1)
+def _rules() -> tuple[re.Pattern, ...]:
+    return tuple(p.regex for p in secret_names().paths)
+
+
+@functools.lru_cache(maxsize=1)
+def _paths_re() -> re.Pattern | None:
+    """Every path pattern in one regex (one scan per text); each pattern's `secret` group renamed secret_N."""
+    parts = []
+    for i, regex in enumerate(_rules()):
+        text = regex.pattern.replace("(?P<secret>", f"(?P<secret_{i}>")
+        flags = "i" if regex.flags & re.IGNORECASE else ""
+        if text.startswith("(?i)"):
+            text, flags = text[4:], "i"
+        parts.append(f"(?{flags}:{text})" if flags else f"(?:{text})")
+    return re.compile("|".join(parts)) if parts else None
+
+
+def _sub_paths(text: str) -> str:
+    combined = _paths_re()
+    if combined is None:
+        return text
+    out, last = [], 0
+    for m in combined.finditer(text):
+        name = next((k for k, v in m.groupdict().items() if v), None)
+        if name is None:
+            continue
+        start, end = m.span(name)
+        if FINGERPRINT_RE.match(text, start):
+            continue
+        out += [text[last:start], fingerprint(m.group(name))]
+        last = end
+    return "".join(out) + text[last:] if out else text
+
+
+def _value_fp(raw: str, decode=None) -> str:
+    if not raw or FINGERPRINT_RE.fullmatch(raw) or raw.startswith("[redacted"):
+        return raw
+    try:
+        secret = decode(raw) if decode else raw
+    except (ValueError, UnicodeDecodeError):
+        secret = raw
+    return fingerprint(secret)
+
+
+def _json_unescape(raw: str) -> str:
+    return json.loads(f'"{raw}"')
+
+
+def apply_rules(text: str) -> str:
+    """The name and pattern rules on free text: JWT signatures, known token shapes, `Bearer x`, secret-named
+    pairs (JSON, key=value, query strings, XML, HTML inputs), URL user info and path tokens."""
+    if not text or len(text) < MIN_SECRET_LEN:
+        return text
+    if "eyJ" in text:
+        text = JWT_RE.sub(lambda m: f"{m.group(1)}.{fingerprint(m.group(0))}", text)
+    if any(h in text for h in _TOKEN_HINTS):
+        text = TOKENS_RE.sub(lambda m: fingerprint(m.group(0)), text)
+    text = _sub_paths(text)
+    if "://" in text and "@" in text:
+        text = _USERINFO_RE.sub(lambda m: m.group(1) + _redact_userinfo(m.group(2)) + "@", text)
+    if " " in text or "\t" in text:
+        text = BEARER_RE.sub(
+            lambda m: m.group(0) if FINGERPRINT_RE.match(text, m.start(2)) else f"{m.group(1)} {fingerprint(m.group(2))}",
+            text,
+        )
+    if '"' in text and ":" in text:
+        text = _JSON_PAIR_RE.sub(
+            lambda m: f'"{m.group(1)}": "{_value_fp(m.group(2), _json_unescape)}"'
+            if is_secret_field(m.group(1)) and m.group(2)
+            else m.group(0),
+            text,
+        )
+    if "=" in text:
+        text = _QUERY_PAIR_RE.sub(
+            lambda m: f"{m.group(1)}{m.group(2)}={_value_fp(m.group(3), unquote)}"
+            if is_secret_param(m.group(2))
+            else m.group(0),
+            text,
+        )
+        if "value" in text.lower():
+            text = _INPUT_RE.sub(
+                lambda m: m.group(0).replace(m.group(2), _value_fp(m.group(2))) if is_secret_field(m.group(1)) and m.group(2) else m.group(0),
+                text,
+            )
+    if "=" in text or ":" in text:
+        text = _BARE_PAIR_RE.sub(
+            lambda m: m.group(0)
+            if not is_secret_field(m.group(2)) or m.group(5).startswith("[redacted")
+            else m.group(1) + m.group(2) + m.group(1) + m.group(3) + m.group(4) + fingerprint(m.group(5)),
+            text,
+        )
+    if "</" in text:
+        text = _XML_PAIR_RE.sub(
+            lambda m: f"<{m.group(1)}>{_value_fp(m.group(2).strip())}</{m.group(1)}>" if is_secret_field(m.group(1)) else m.group(0),
+            text,
+        )
+    return text
+
+
+# ---------------------------------------------------------------- structure: headers, URLs, forms, bodies
 
 
 def redact_cookie_pairs(value: str) -> str:
@@ -82,7 +315,7 @@ def redact_cookie_pairs(value: str) -> str:
     for part in value.split(";"):
         name, sep, val = part.strip().partition("=")
         if not sep:
-            parts.append(part.strip())
+            parts.append(_fp_unless_done(part.strip()) if len(part.strip()) >= MIN_SECRET_LEN else part.strip())
         else:
             parts.append(f"{name}={_fp_unless_done(val)}" if val else f"{name}=")
     return "; ".join(p for p in parts if p)
@@ -92,16 +325,16 @@ def redact_set_cookie(value: str) -> str:
     first, sep, attrs = value.partition(";")
     name, eq, val = first.strip().partition("=")
     if not eq:
-        return value
+        return _fp_unless_done(value) if value.strip() else value
     return f"{name}={_fp_unless_done(val) if val else ''}{sep}{attrs}"
 
 
 def redact_header(name: str, value: str) -> str:
     """The value of one header, with its secret parts replaced."""
     lname = name.lower()
-    if FINGERPRINT_RE.fullmatch(value.strip()):
+    if not value or FINGERPRINT_RE.fullmatch(value.strip()):
         return value
-    if lname in ("authorization", "proxy-authorization"):
+    if lname in ("authorization", "proxy-authorization", "authentication", "x-authorization"):
         scheme, sp, cred = value.strip().partition(" ")
         if sp and cred and scheme.isalpha():
             return f"{scheme} {_fp_unless_done(cred.strip())}"
@@ -109,87 +342,184 @@ def redact_header(name: str, value: str) -> str:
     if lname == "cookie":
         return redact_cookie_pairs(value)
     if lname == "set-cookie":
-        return redact_set_cookie(value)
+        return "\n".join(redact_set_cookie(part) for part in value.split("\n"))
     if is_secret_header(name):
-        return _fp_unless_done(value) if value else value
-    return redact_text(value)
+        return _fp_unless_done(value)
+    if is_url_header(name):
+        return ", ".join(redact_url(part.strip()) if "://" in part or part.strip().startswith("/") else part.strip() for part in _split_urls(value))
+    return apply_rules(value)
+
+
+def _split_urls(value: str) -> list[str]:
+    # Link: <a>; rel=x, <b>  and  Refresh: 5; url=…  keep their shape; a plain URL stays one piece.
+    return [value] if "<" not in value else value.split(",")
+
+
+def _redact_userinfo(userinfo: str) -> str:
+    if FINGERPRINT_RE.fullmatch(userinfo):
+        return userinfo
+    user, colon, password = userinfo.partition(":")
+    if colon and password:  # a user name with a password names the account (kept); alone, it is the token
+        return f"{user}:{_fp_unless_done(unquote(password))}"
+    return (_fp_unless_done(unquote(user)) if user and not FINGERPRINT_RE.fullmatch(user) else user) + colon
+
+
+def _redact_query(query: str, depth: int) -> str:
+    pairs = []
+    for raw in query.split("&"):
+        name, eq, value = raw.partition("=")
+        if eq and value and is_secret_param(name) and not FINGERPRINT_RE.fullmatch(unquote(value)):
+            pairs.append(f"{name}={fingerprint(unquote(value))}")
+        elif eq and value and depth < 3 and ("%3a" in value.lower() or "://" in value or "%3d" in value.lower()):
+            pairs.append(f"{name}={_nested(value, depth)}")
+        else:
+            pairs.append(raw)
+    return "&".join(pairs)
+
+
+def _nested(value: str, depth: int) -> str:
+    """A URL-encoded URL (or query) inside a parameter: its secrets replaced where they stand, so the value keeps
+    the encoding it came with."""
+    inner = unquote(value)
+    found = secrets_of_url(inner if "://" in inner else f"?{inner}", depth + 1)
+    if not found:
+        return value
+    from wizard403.scrub import scrubber_for
+
+    return scrubber_for(frozenset(found)).known(value)
 
 
 def redact_url(url: str) -> str:
-    """Passwords in the authority and secret query parameters are replaced; the rest stays readable."""
+    """User info (user name too), secret query parameters (also in a URL nested in a parameter), secret path
+    tokens and fragments with tokens are replaced; the rest stays readable. Works on broken URLs too."""
+    return _redact_url(url, 0)
+
+
+def _redact_url(url: str, depth: int) -> str:
+    if not url:
+        return url
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018 - a bad port makes the split untrustworthy: fall back to the patterns
     except ValueError:
-        return redact_text(url)
+        return apply_rules(_redact_broken_url(url))
     netloc = parts.netloc
     if "@" in netloc:
         userinfo, _, hostport = netloc.rpartition("@")
-        user, colon, password = userinfo.partition(":")
-        if colon:
-            netloc = f"{user}:{_fp_unless_done(unquote(password))}@{hostport}"
-    query = parts.query
-    if query:
-        pairs = []
-        for raw in query.split("&"):
-            name, eq, value = raw.partition("=")
-            if eq and value and SECRET_PARAM_RE.match(unquote(name)):
-                pairs.append(f"{name}={_fp_unless_done(unquote(value))}")
-            else:
-                pairs.append(raw)
-        query = "&".join(pairs)
-    out = urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    return redact_text(out)
+        netloc = f"{_redact_userinfo(userinfo)}@{hostport}"
+    query = _redact_query(parts.query, depth) if parts.query else parts.query
+    fragment = parts.fragment
+    if fragment and "=" in fragment:  # OAuth implicit flow: #access_token=…
+        fragment = _redact_query(fragment, depth)
+    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
+        return apply_rules(url)  # nothing structural to hide: the URL stays exactly as written
+    return apply_rules(urlunsplit((parts.scheme, netloc, parts.path, query, fragment)))
+
+
+def _redact_broken_url(url: str) -> str:
+    """A URL urlsplit refuses (a bad port, a stray bracket): user info found by pattern, the query by pairs."""
+    m = re.match(r"(?i)^(\s*[a-z][a-z0-9+.-]*://)?([^/?#\s]*@)", url)
+    if m:
+        url = (m.group(1) or "") + _redact_userinfo(m.group(2)[:-1].rsplit("@", 1)[0]) + "@" + url[m.end():]
+    head, q, rest = url.partition("?")
+    if q:
+        query, h, frag = rest.partition("#")
+        url = head + "?" + _redact_query(query, 0) + h + frag
+    return url
 
 
 def redact_form(body: str) -> str:
     """An `a=1&password=x` body with the secret fields replaced."""
     pairs = []
     for name, value in parse_qsl(body, keep_blank_values=True):
-        if value and SECRET_PARAM_RE.match(name):
+        if value and is_secret_param(name):
             value = _fp_unless_done(value)
         pairs.append(f"{quote(name, safe='[]')}={quote(value, safe='[]: ')}")
     return "&".join(pairs)
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """Free text: known secret values, JWT signatures, bearer values, key=value secrets and known token shapes."""
+    """Free text: known secret values (in every encoding) then the name and pattern rules."""
     if not text:
         return text
-    for secret in sorted({s for s in secrets if s and len(s) >= MIN_SECRET_LEN}, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, fingerprint(secret))
-    text = JWT_RE.sub(lambda m: f"{m.group(1)}.{fingerprint(m.group(0))}", text)
-    for pattern in TOKEN_PATTERNS:
-        text = pattern.sub(lambda m: fingerprint(m.group(0)), text)
-    text = BEARER_RE.sub(
-        lambda m: m.group(0) if FINGERPRINT_RE.match(text, m.start(2)) else f"{m.group(1)} {fingerprint(m.group(2))}",
-        text,
-    )
-    text = KEYVALUE_RE.sub(
-        lambda m: m.group(0) if m.group(2).startswith("[redacted") else m.group(1) + fingerprint(m.group(2)), text
-    )
-    return text
+    from wizard403.scrub import scrubber_for
+
+    return scrubber_for(frozenset(secrets)).scrub(text)
+
+
+def redact_input(text: str) -> str:
+    """A piece of user input quoted in an error sentence: as a URL if it is one, else by the free-text rules.
+
+    Header-shaped input (`Authorization Bearer x`, `X-Api-Key x`) loses everything after a secret name."""
+    text = str(text)
+    stripped = text.strip()
+    if re.match(r"(?i)^[a-z][a-z0-9+.-]*://", stripped) or re.match(r"^[^\s/@]+:[^\s/@]*@", stripped):
+        return redact_url(stripped) if "://" in stripped else _redact_broken_url(stripped)
+    name = re.split(r"[\s:=]", stripped, maxsplit=1)[0]
+    if name and name != stripped and (is_secret_header(name) or is_secret_param(name)):
+        return f"{name} {fingerprint(stripped[len(name):].lstrip(' :='))}"
+    return apply_rules(text)
+
+
+# ---------------------------------------------------------------- what a request holds (for the registry)
+
+
+def _cred_parts(value: str) -> Iterator[str]:
+    """The secret parts of an Authorization value: the credential, Basic's user:password and each half, the
+    values of `k=v` lists (Digest, AWS SigV4)."""
+    scheme, _, cred = value.strip().partition(" ")
+    cred = cred.strip()
+    if not cred:
+        return
+    yield cred
+    if scheme.lower() == "basic":
+        import base64
+        import binascii
+
+        try:
+            pair = base64.b64decode(cred + "=" * (-len(cred) % 4), validate=False).decode("utf-8")
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            pair = ""
+        if pair:
+            yield pair
+            user, _, password = pair.partition(":")
+            yield password or user
+    elif "=" in cred:
+        for item in cred.split(","):
+            _, eq, val = item.strip().partition("=")
+            if eq:
+                yield val.strip().strip('"')
 
 
 def secrets_of_headers(headers: Iterable[tuple[str, str]]) -> set[str]:
-    """Every secret value a list of headers carries, whole and in parts (token alone, each cookie value)."""
+    """Every secret value a list of headers carries, whole and in parts (token alone, each cookie value, Basic's
+    decoded user:password and halves, user info and secret parameters of URL headers)."""
     found: set[str] = set()
     for name, value in headers:
+        if not value or FINGERPRINT_RE.fullmatch(value.strip()):
+            continue
         lname = name.lower()
-        if not is_secret_header(name) or not value or FINGERPRINT_RE.search(value):
+        if is_url_header(name):
+            found |= secrets_of_url(value)
+            continue
+        if not is_secret_header(name):
+            found |= secrets_of_text(value)
             continue
         found.add(value)
-        if lname in ("authorization", "proxy-authorization"):
-            _, _, cred = value.partition(" ")
-            if cred:
-                found.add(cred.strip())
+        if lname in ("authorization", "proxy-authorization", "authentication", "x-authorization"):
+            found.update(_cred_parts(value))
         elif lname in ("cookie", "set-cookie"):
-            src = value if lname == "cookie" else value.split(";", 1)[0]
-            for part in src.split(";"):
-                _, eq, val = part.strip().partition("=")
-                if eq and val:
-                    found.add(val)
-    return {s for s in found if len(s) >= MIN_SECRET_LEN and not FINGERPRINT_RE.fullmatch(s)}
+            for line in value.split("\n"):
+                src = line if lname == "cookie" else line.split(";", 1)[0]
+                for part in src.split(";"):
+                    _, eq, val = part.strip().partition("=")
+                    if eq and val:
+                        found.add(val)
+                        if val.startswith('"') and val.endswith('"'):
+                            found.add(val[1:-1])
+        elif lname == "sec-websocket-protocol":
+            found.update(p.strip() for p in value.split(","))
+    return {s for s in found if len(s) >= MIN_SECRET_LEN and not FINGERPRINT_RE.search(s)}
 
 
 def key_secrets(headers: Iterable[tuple[str, str]]) -> set[str]:
@@ -208,27 +538,122 @@ def key_secrets(headers: Iterable[tuple[str, str]]) -> set[str]:
     return found
 
 
-def secrets_of_url(url: str) -> set[str]:
+def secrets_of_url(url: str, depth: int = 0) -> set[str]:
+    """User name and password, secret query (and fragment) values raw and decoded, path tokens, and the same in
+    a URL nested in a parameter."""
     found: set[str] = set()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
+    if not url:
         return found
-    if parts.password:
-        found.add(unquote(parts.password))
-        found.add(parts.password)
-    for name, value in parse_qsl(parts.query, keep_blank_values=True):
-        if value and SECRET_PARAM_RE.match(name):
-            found.add(value)
-    return {s for s in found if len(s) >= MIN_SECRET_LEN}
+    m = re.match(r"(?i)^\s*(?:[a-z][a-z0-9+.-]*://)?([^/?#\s]*)@", url)
+    if m:
+        user, colon, password = m.group(1).partition(":")
+        for part in (password, m.group(1)) if password else (user,):
+            if part:
+                found |= {part, unquote(part)}
+        if user and password:
+            found.add(f"{unquote(user)}:{unquote(password)}")
+    _, _, tail = url.partition("?")
+    query, _, fragment = tail.partition("#")
+    if not query and "#" in url:
+        fragment = url.partition("#")[2]
+    for piece in (query, fragment):
+        for raw in piece.split("&") if piece else ():
+            name, eq, value = raw.partition("=")
+            if not (eq and value):
+                continue
+            if is_secret_param(name):
+                found |= {value, unquote(value), unquote(value.replace("+", " "))}
+            elif depth < 3 and ("%3a" in value.lower() or "%3d" in value.lower() or "://" in value):
+                found |= secrets_of_url(unquote(value), depth + 1)
+    for pattern in _rules():
+        for hit in pattern.finditer(url):
+            if hit.group("secret"):
+                found |= {hit.group("secret"), unquote(hit.group("secret"))}
+    return {s for s in found if len(s) >= MIN_SECRET_LEN and not FINGERPRINT_RE.search(s)}
 
 
-def secrets_of_body(body: str) -> set[str]:
-    found = {m.group(2) for m in KEYVALUE_RE.finditer(body)}
+def _json_secrets(value: object, inside: bool, found: set[str]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _json_secrets(v, inside or is_secret_field(str(k)), found)
+    elif isinstance(value, list):
+        for v in value:
+            _json_secrets(v, inside, found)
+    elif inside and isinstance(value, (str, int, float)) and not isinstance(value, bool) and value != "":
+        text = str(value)
+        found.add(text)
+        escaped = json.dumps(text)[1:-1]
+        if escaped != text:
+            found.add(escaped)
+
+
+def secrets_of_json(text: str) -> set[str]:
+    """Values of secret-named fields at any depth of a JSON document (numbers too: a PIN may be one)."""
     try:
-        for name, value in parse_qsl(body, keep_blank_values=True):
-            if value and SECRET_PARAM_RE.match(name):
-                found.add(value)
-    except ValueError:
-        pass
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        return set()
+    found: set[str] = set()
+    _json_secrets(doc, False, found)
+    return found
+
+
+def secrets_of_multipart(body: bytes, content_type: str) -> set[str]:
+    """Values of secret-named parts of a multipart/form-data body."""
+    if "boundary=" not in content_type.lower():
+        return set()
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    try:
+        message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n" + body)
+    except Exception:  # noqa: BLE001 - a malformed body has no parts to read
+        return set()
+    found: set[str] = set()
+    if not message.is_multipart():
+        return found
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition") or ""
+        if name and is_secret_field(str(name)):
+            payload = part.get_payload(decode=True) or b""
+            found.add(payload.decode("utf-8", "replace").strip())
+    return found
+
+
+def secrets_of_text(text: str) -> set[str]:
+    """Secret values the free-text rules can see (key=value pairs, JSON pairs, tokens after Bearer)."""
+    found: set[str] = set()
+    if not text:
+        return found
+    for m in KEYVALUE_RE.finditer(text):
+        found.add(m.group(2))
+    for m in _JSON_PAIR_RE.finditer(text):
+        if is_secret_field(m.group(1)) and m.group(2):
+            found.add(m.group(2))
+    for m in _QUERY_PAIR_RE.finditer(text):
+        if is_secret_param(m.group(2)):
+            found |= {m.group(3), unquote(m.group(3))}
+    for m in BEARER_RE.finditer(text):
+        found.add(m.group(2))
+    for pattern in _rules():
+        for hit in pattern.finditer(text):
+            found.add(hit.group("secret"))
+    return {s for s in found if s and len(s) >= MIN_SECRET_LEN and not s.startswith("[redacted")}
+
+
+def secrets_of_body(body: str, content_type: str = "") -> set[str]:
+    """Secret values of a request body: JSON fields at any depth, form fields, multipart parts, free-text pairs."""
+    found = secrets_of_text(body)
+    stripped = body.lstrip()
+    if stripped[:1] in ("{", "["):
+        found |= secrets_of_json(stripped)
+    if "multipart/" in content_type.lower():
+        found |= secrets_of_multipart(body.encode("utf-8", "surrogateescape"), content_type)
+    elif "=" in body and not stripped.startswith(("{", "[", "<")):
+        try:
+            for name, value in parse_qsl(body, keep_blank_values=True):
+                if value and is_secret_param(name):
+                    found.add(value)
+        except ValueError:
+            pass
     return {s for s in found if len(s) >= MIN_SECRET_LEN and not s.startswith("[redacted")}

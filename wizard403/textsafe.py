@@ -95,3 +95,19 @@ def md_fence(text: str, info: str = "") -> str:
     body = visible(text).rstrip("\n")
     fence = "`" * max(3, _longest_backtick_run(body) + 1)
     return f"{fence}{info}\n{body}\n{fence}"
+
+
+_MD_INLINE_RE = re.compile(r"([\\`*_\[\]<>|&~])")
+_MD_LINE_START_RE = re.compile(r"^(\s*)([#+=>-]|\d+(?=[.)]))")
+
+
+def md_text(text: str) -> str:
+    """Outside text as inert Markdown prose on one line: emphasis, code, links, HTML, entities and table pipes are
+    escaped, and so is anything that would start a heading, a list or a quote."""
+    inline = _MD_INLINE_RE.sub(r"\\\1", one_line(text).lstrip())  # leading blanks would start a code block
+
+    def escape_start(m: re.Match[str]) -> str:
+        mark = m.group(2)
+        return m.group(1) + (mark + "\\" if mark[0].isdigit() else "\\" + mark)  # "1\." or "\#"
+
+    return _MD_LINE_START_RE.sub(escape_start, inline)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from wizard403.checks.registry import CheckContext, check, is_refused
 from wizard403.checks.tokens import jwt_scopes_of
+from wizard403.diagnose.context import credential_places
 from wizard403.model import Exchange
 
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
@@ -93,6 +94,16 @@ def _challenges_of(ex: Exchange | None) -> list[Challenge]:
     return parse_challenges(ex.response_headers.get_all("www-authenticate"))
 
 
+def _scopes_word(scopes: list[str]) -> str:
+    return "scopes" if len(scopes) > 1 else "scope"
+
+
+def _scope_list(scopes: list[str]) -> str:
+    """Every scope the server named, quoted one by one: 'repo:write' and 'admin' (never one string for two)."""
+    quoted = [f"'{s}'" for s in scopes]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
 def _need(facts) -> int | str:
     base = facts.baseline
     if base is None:
@@ -129,11 +140,22 @@ async def www_authenticate(ctx: CheckContext):
             missing = [s for s in needed if have is None or s not in have]
             evidence["token_scopes"] = have
             evidence["missing_scopes"] = missing or None
-            need_text = f" '{' '.join(needed)}'" if needed else ""
+            need_text = f" {_scope_list(needed)}" if needed else ""
+            if not credential_places(ctx.target.url, ctx.target.headers):
+                # RFC 6750 asks for the scope, but this request carried no token at all: nothing was judged valid.
+                evidence["token_sent"] = False
+                return ctx.result(
+                    "fail",
+                    f"The server wants a token with the {_scopes_word(needed)}{need_text}, and this request sent no "
+                    f"token at all{said}: send one that was issued with {'them' if len(needed) > 1 else 'it'}.",
+                    evidence,
+                    supports={"credentials": 0.45, "permissions": -0.1},
+                )
             have_text = f"; your token has: {' '.join(have) or 'none'}" if have is not None else ""
             return ctx.result(
                 "fail",
-                f"The server says your token is valid but lacks the permission (scope){need_text} this needs{have_text}{said}.",
+                f"The server says your token is valid but lacks the permission ({_scopes_word(needed)}){need_text} "
+                f"this needs{have_text}{said}.",
                 evidence,
                 supports={"permissions": 0.45, "credentials": -0.2, "ip-block": -0.15, "waf": -0.1},
             )

@@ -10,6 +10,7 @@ session, redirect hops included.
 from __future__ import annotations
 
 import asyncio
+import base64
 import http.cookiejar
 import ipaddress
 import socket
@@ -18,7 +19,7 @@ import time
 import urllib.request
 import zlib
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -57,7 +58,7 @@ class BudgetSpent(Exception):
 
 
 # The checks allowed to repeat an unsafe method when the user passed --replay-unsafe (each repeat may change data).
-UNSAFE_REPLAY_CHECKS = frozenset({"baseline", "anonymous-retry", "alt-route"})
+UNSAFE_REPLAY_CHECKS = frozenset({"baseline", "anonymous-retry", "alt-route", "compare"})
 
 
 class UnsafeMethod(Exception):
@@ -303,6 +304,7 @@ class Prober:
             # even with --replay-unsafe, only the few most telling comparisons may repeat a data-changing request
             raise UnsafeMethod(f"{method} is replayed only by the baseline, the signed-out retry and the alternate route")
         headers = headers.without(*FORBIDDEN_HEADERS)
+        url, headers = userinfo_as_header(url, headers)
         async with self._lock:
             if self.sent >= self.options.budget:
                 raise BudgetSpent(f"the limit of {self.options.budget} requests per run is reached")
@@ -391,6 +393,22 @@ class Prober:
 
     async def __aexit__(self, *exc) -> None:
         await self.aclose()
+
+
+def userinfo_as_header(url: str, headers: Headers) -> tuple[str, Headers]:
+    """A URL's user:password sent the way curl sends it (a Basic header), unless an Authorization header is given,
+    which then wins; either way the URL goes out without it, so what is recorded is what was sent."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, headers
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    clean = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+    if not headers.has("authorization"):
+        user, _, password = userinfo.partition(":")
+        basic = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode("ascii")
+        headers = Headers(headers) + [("Authorization", f"Basic {basic}")]
+        headers = Headers(headers)
+    return clean, headers
 
 
 def _pinned(url: str, headers: Headers, extensions: dict, ip: str) -> tuple[str, Headers, dict]:

@@ -17,6 +17,7 @@ from wizard403.checks.registry import (
     status_word,
     unanswered_text,
     without_credentials,
+    without_userinfo,
 )
 
 
@@ -61,7 +62,7 @@ def _anonymous_need(facts: PlanFacts):
 async def anonymous_retry(ctx: CheckContext):
     """The same request with no Authorization, Cookie or API-key header."""
     base = ctx.baseline
-    ex = await ctx.send(headers=without_credentials(ctx.target.headers))
+    ex = await ctx.send(url=without_userinfo(ctx.target.url), headers=without_credentials(ctx.target.headers))
     evidence = {"with_credentials": base.status, "without_credentials": ex.status}
     if ex.status is None:
         return ctx.result("error", f"Without credentials the request got no answer: {ex.error}.", evidence)

@@ -17,7 +17,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from wizard403.checks.registry import ALL_PROBES, CheckContext, check
-from wizard403.redact import redact_text
+from wizard403.redact import redact_url
+from wizard403.scrub import Scrubber
 
 TAIL_BYTES = 8 * 1024 * 1024  # only the end of a big log is read: the lines about this request are recent
 WINDOW = _dt.timedelta(minutes=5)
@@ -162,9 +163,19 @@ def explain(text: str) -> Rule | None:
     return None
 
 
-def _clip(text: str) -> str:
-    text = redact_text(text.strip())
+def _clip(text: str, scrubber: Scrubber | None = None) -> str:
+    """A log line fit for a report: the session's secrets and every secret-named pair (`?sig=`, `&code=`,
+    `X-Amz-Signature=`, `password=`) of a URL in it replaced, redacted before it is shortened."""
+    text = (scrubber or Scrubber()).scrub(_redact_urls(text.strip()))
     return text if len(text) <= MAX_LINE else text[: MAX_LINE - 3] + "..."
+
+
+_URL_IN_LINE_RE = re.compile(r"(?:https?://|(?<=[\s\"])/)[^\s\"'<>]+")
+
+
+def _redact_urls(line: str) -> str:
+    """Each URL or request target of a log line redacted as a URL (its query's secrets, its path tokens)."""
+    return _URL_IN_LINE_RE.sub(lambda m: redact_url(m.group(0)), line)
 
 
 def _log_need(facts) -> int | str:
@@ -214,7 +225,8 @@ async def log_scan(ctx: CheckContext):
     explained = [m for m in chosen if m.rule is not None and m.rule is not ACCESS_REFUSED]
     clients = list(dict.fromkeys(c for m in chosen for c in m.clients))
     evidence["clients"] = clients or None
-    evidence["lines"] = [_clip(m.text) for m in (explained or chosen)[-MAX_SHOWN:]]
+    scrubber = Scrubber.for_session(ctx.session)
+    evidence["lines"] = [_clip(m.text, scrubber) for m in (explained or chosen)[-MAX_SHOWN:]]
     ids = list(dict.fromkeys(i for m in chosen for i in _MODSEC_ID.findall(m.text)))
     msgs = list(dict.fromkeys(i for m in chosen for i in _MODSEC_MSG.findall(m.text)))
     if ids:
@@ -233,7 +245,7 @@ async def log_scan(ctx: CheckContext):
             f"The server's log explains it{who}: {meanings[-1]}{rules}{when}.",
             evidence,
             supports,
-            details="\n".join(_clip(m.text) for m in explained[-MAX_SHOWN:]),
+            details="\n".join(_clip(m.text, scrubber) for m in explained[-MAX_SHOWN:]),
         )
     access = [m for m in chosen if m.rule is ACCESS_REFUSED]
     if access:

@@ -32,6 +32,7 @@ CHECK_MODULES = (
     "wizard403.checks.altroute",
     "wizard403.checks.clean",
     "wizard403.checks.context",
+    "wizard403.checks.comparison",
     "wizard403.checks.references",
     "wizard403.checks.logscan",
 )
@@ -198,6 +199,16 @@ def baseline_of(session: Session) -> Exchange | None:
 
 def without_credentials(headers: Headers) -> Headers:
     return headers.without(*CREDENTIAL_HEADERS)
+
+
+def without_userinfo(url: str) -> str:
+    """The URL without its user:password (a credential too: the client would send it as a Basic header)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, parts.fragment))
 
 
 def status_word(ex: Exchange | None) -> str:

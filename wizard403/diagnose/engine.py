@@ -5,6 +5,9 @@ Inputs and how much they count:
   else the only exchange): fully, as the signature file weighs them;
 - every check result's `supports` (a check knows best what its own observation means), quoted by its summary;
 - the user's answers, through the `effects` of the content question;
+- the language layer (language.py): the cue phrases of content/cues.toml read in the human message of that
+  exchange, against the facts of its request; silent where a known producer's signature read the response, since
+  the producer knows its own words best, except for the readings of the request's context;
 - the seeds' priors from content/causes.toml.
 Reference ids are collected from every exchange, whichever check sent it.
 """
@@ -12,8 +15,12 @@ Reference ids are collected from every exchange, whichever check sent it.
 from __future__ import annotations
 
 from wizard403.content import Content, load_content
+from wizard403.owner_queries import attach_queries
+from wizard403.specific_fixes import attach_specific_fixes
 from wizard403.diagnose import verdict as _verdict
 from wizard403.diagnose.catalogue import catalogue_for
+from wizard403.diagnose import language as _language
+from wizard403.diagnose.cues import Cuebook, cuebook_for
 from wizard403.diagnose.scoring import Assessment, Contribution, score_all
 from wizard403.diagnose.signatures import Hit, match_with
 from wizard403.model import Cause, Exchange, Fix, Reference, Session
@@ -38,12 +45,13 @@ def primary_exchange(session: Session) -> Exchange | None:
     return None
 
 
-def _signature_contributions(hits: list[Hit], assessments: dict[str, Assessment]) -> None:
+def _signature_contributions(hits: list[Hit], assessments: dict[str, Assessment], book: Cuebook) -> None:
     for hit in hits:
+        group = _language.GROUP if hit.producer in book.language_producers else hit.producer
         for cause_id, weight in hit.causes.items():
             if cause_id in assessments:
                 assessments[cause_id].contributions.append(
-                    Contribution(hit.name, "signature", hit.line, weight, group=hit.producer)
+                    Contribution(hit.name, "signature", hit.line, weight, group=group)
                 )
 
 
@@ -71,12 +79,16 @@ def _answer_contributions(session: Session, content: Content, assessments: dict[
                 )
 
 
-def assess(session: Session, content: Content, hits: list[Hit]) -> list[Assessment]:
+def assess(session: Session, content: Content, hits: list[Hit], primary: Exchange | None = None) -> list[Assessment]:
     """Every cause's assessment, ranked; `hits` are the signature hits on the primary exchange."""
     assessments = {
         cid: Assessment(cid, info.prior, info.prior_label) for cid, info in content.causes.items()
     }
-    _signature_contributions(hits, assessments)
+    book = cuebook_for(content)
+    _signature_contributions(hits, assessments, book)
+    for cause_id, contribution in _language.contributions(primary, hits, book):
+        if cause_id in assessments:
+            assessments[cause_id].contributions.append(contribution)
     _check_contributions(session, assessments)
     _answer_contributions(session, content, assessments)
     ranked = score_all(assessments)
@@ -135,13 +147,14 @@ def _run(session: Session, content: Content) -> tuple[list[Assessment], list[Hit
     hits_by_exchange = [(ex, match_with(catalogue, ex)) for ex in session.exchanges if ex.error is None]
     primary_hits = next((hits for ex, hits in hits_by_exchange if ex is primary), [])
     _collect_references(session, hits_by_exchange)
-    return assess(session, content, primary_hits), primary_hits, primary
+    return assess(session, content, primary_hits, primary), primary_hits, primary
 
 
 def diagnose(session: Session, content: Content | None = None) -> None:
     """Fill session.causes (ranked), session.verdict and session.references from everything the session holds."""
     content = content if content is not None else load_content()
     ranked, hits, primary = _run(session, content)
+    attach_queries(session, content)
     unreachable = _unreachable(session) if primary is None else None
     if unreachable is not None:
         # nothing answered: there is no refusal to explain, and ranking the priors would only mislead
@@ -171,6 +184,7 @@ def diagnose(session: Session, content: Content | None = None) -> None:
     session.verdict.summary = _verdict.summary(
         session, content, ranked, who, producer_name, primary, close_call=close is not None
     )
+    attach_specific_fixes(session, content, primary, hits)
 
 
 def _unreachable(session: Session) -> Exchange | None:
@@ -193,4 +207,4 @@ def explain_ranking(session: Session, content: Content | None = None) -> str:
     content = content if content is not None else load_content()
     primary = primary_exchange(session)
     hits = match_with(catalogue_for(content), primary) if primary is not None else []
-    return _verdict.ranking_sentence(assess(session, content, hits))
+    return _verdict.ranking_sentence(assess(session, content, hits, primary))

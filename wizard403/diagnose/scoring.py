@@ -26,7 +26,7 @@ class Contribution:
     """One observation's effect on one cause, and the line that names where it came from."""
 
     source: str  # "cloudflare/waf-block", "anonymous-retry", "answer recent-role-change"
-    kind: str  # "signature" | "check" | "answer"
+    kind: str  # "signature" | "cue" | "check" | "answer"
     text: str
     weight: float
     counted: bool = True

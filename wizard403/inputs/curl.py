@@ -18,7 +18,8 @@ from urllib.parse import quote, urlsplit
 from wizard403.errors import InputError
 from wizard403.inputs.shell import split_command
 from wizard403.model import Headers, Target
-from wizard403.redact import redact_text, redact_url, secrets_of_body, secrets_of_headers, secrets_of_url
+from wizard403.scrub import remember
+from wizard403.redact import redact_input, redact_text, redact_url, secrets_of_body, secrets_of_headers, secrets_of_url
 
 MULTIPART_BOUNDARY = "------------------------wizard403form"
 
@@ -135,6 +136,12 @@ class _Parsed:
     warnings: list[str] = field(default_factory=list)
 
 
+def _clip(text: str, limit: int) -> str:
+    """Input quoted in a sentence: redacted first (a cut must never leave half a secret), then shortened."""
+    shown = redact_input(text)
+    return shown if len(shown) <= limit + 30 else shown[:limit] + "…"
+
+
 def parse_curl(command: str) -> CurlImport:
     """Parse one curl command; raises InputError with a sentence when it cannot be understood."""
     if not isinstance(command, str) or not command.strip():
@@ -145,11 +152,11 @@ def parse_curl(command: str) -> CurlImport:
         raise InputError("the curl command is empty.")
     program = re.split(r"[\\/]", words[0])[-1].lower()
     if program not in ("curl", "curl.exe"):
-        raise InputError(f"this is not a curl command: it starts with “{words[0][:40]}”, not “curl”.")
+        raise InputError(f"this is not a curl command: it starts with “{_clip(words[0], 40)}”, not “curl”.")
     parsed = _Parsed()
     _read_options(words[1:], parsed)
     if split.ignored_tail:
-        parsed.warnings.append(f"Everything after the curl command itself was ignored: “{split.ignored_tail[:60]}”.")
+        parsed.warnings.append(f"Everything after the curl command itself was ignored: “{_clip(split.ignored_tail, 60)}”.")
     if split.expansions:
         names = ", ".join(split.expansions[:5])
         parsed.warnings.append(f"The command uses shell expansions ({names}); they were kept as written, not expanded.")
@@ -272,7 +279,7 @@ def _apply(canonical: str, name: str, value: str | None, p: _Parsed) -> None:
     elif canonical in ("form", "form-string"):
         fname, eq, fvalue = value.partition("=")
         if not eq:
-            p.warnings.append(f"The form field “{value[:30]}” has no '=' and was ignored.")
+            p.warnings.append(f"The form field “{_clip(value, 30)}” has no '=' and was ignored.")
         else:
             p.form.append((fname, fvalue, canonical == "form-string"))
     elif canonical == "user-agent":
@@ -315,7 +322,7 @@ def _add_header(value: str, p: _Parsed) -> None:
     elif semi > 0 and not value[semi + 1 :].strip():
         p.headers.append((value[:semi].strip(), ""))
     else:
-        p.warnings.append(f"The header “{value[:40]}” has no colon and was ignored.")
+        p.warnings.append(f"The header “{_clip(value, 40)}” has no colon and was ignored.")
 
 
 def _add_interface(value: str, p: _Parsed) -> None:
@@ -384,8 +391,11 @@ def _build(p: _Parsed) -> CurlImport:
         secrets |= secrets_of_body(body.decode("utf-8", "replace"))
     if p.user:
         secrets |= {p.user, p.user.partition(":")[2]}
+    if proxy:
+        secrets |= secrets_of_url(proxy if "://" in proxy else f"http://{proxy}")
     secrets = {s for s in secrets if not _SHELL_VARIABLE_RE.fullmatch(s)}  # "$TOKEN" is a name, not a secret
     warnings = [redact_text(w, secrets) for w in warnings]
+    remember(secrets)  # the proxy's credentials live in the options, not the session: every output knows them
 
     ua = headers.get("user-agent")
     target = Target(
@@ -430,9 +440,9 @@ def _pick_url(p: _Parsed) -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise InputError(f"the curl command's URL is not valid: {url[:80]}") from None
+        raise InputError(f"the curl command's URL is not valid: {_clip(url, 80)}") from None
     if not parts.hostname:
-        raise InputError(f"the curl command's URL has no host name: {url[:80]}")
+        raise InputError(f"the curl command's URL has no host name: {_clip(url, 80)}")
     return url
 
 

@@ -1,8 +1,9 @@
 """Read a browser's HAR recording and find the refused requests in it.
 
-HAR files can run to hundreds of megabytes, so the file is parsed once with the standard JSON parser and the raw
-entry dictionaries are kept as they are: each entry gets only a small `HarEntry` summary up front, and an
-`Exchange` or `Target` is built on demand for the one entry being examined.
+HAR files can run to hundreds of megabytes, so the file is read lazily (`harfile`): each entry stays a raw slice
+of the file's bytes, decoded once through a view that leaves out the bodies to make its small `HarEntry` summary,
+and in full only when an `Exchange` or `Target` is built for the one entry being examined. `compare` opens its two
+recordings with the same reader.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as _dt
-import json
-import os
 import re
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -19,13 +18,36 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus, urljoin, urlsplit
 
+import msgspec
+from msgspec import UNSET, UnsetType
+
 from wizard403.errors import InputError
-from wizard403.inputs.blockpages import BODY_SCAN_LIMIT, body_marker, header_marker
+from wizard403.inputs.blockpages import BLOCK_MARKERS, BODY_SCAN_LIMIT, body_marker, header_marker
+from wizard403.inputs.harfile import (
+    DEFAULT_MAX_HAR_BYTES,
+    MAX_HAR_ENV,
+    HarSource,
+    Progress,
+    decode,
+    decode_view,
+    har_size_limit,
+    human_size,
+    read_har,
+    string_head,
+)
 from wizard403.model import Exchange, Headers, Target
 from wizard403.redact import redact_url
 
-DEFAULT_MAX_HAR_BYTES = 512 * 1024 * 1024
-MAX_HAR_ENV = "WIZARD403_MAX_HAR_MB"
+__all__ = [
+    "DEFAULT_MAX_HAR_BYTES",
+    "MAX_HAR_ENV",
+    "HarArchive",
+    "HarEntry",
+    "har_size_limit",
+    "human_size",
+    "open_har",
+]
+
 # Recorded bodies are cut like live ones (DESIGN.md §6): enough for any error page.
 RECORDED_BODY_CAP = 1024 * 1024
 
@@ -35,6 +57,12 @@ _LOGIN_HINT_RE = re.compile(
 # Headers a client computes itself or that only exist inside HTTP/2 framing: not part of "the request as sent".
 _NOT_REPLAYED = frozenset({"content-length", "connection", "keep-alive", "transfer-encoding", "proxy-connection"})
 _MAX_COOKIE_SENTENCES = 4
+# Response headers the analysis of *other* entries needs (redirects and cookies set earlier): kept per entry.
+_KEPT_RESPONSE_HEADERS = frozenset({"set-cookie", "location"})
+_CREDENTIAL_HEADERS = frozenset({"cookie", "authorization"})
+# Response headers the summary looks at: those, and the block-page markers.
+_WATCHED_HEADERS = _KEPT_RESPONSE_HEADERS | {m.header for m in BLOCK_MARKERS if m.header}
+_ENCODED = {names: tuple(n.encode() for n in names) for names in (_CREDENTIAL_HEADERS, _WATCHED_HEADERS)}
 
 
 @dataclass(slots=True)
@@ -52,133 +80,102 @@ class HarEntry:
     reason: str
 
 
-def har_size_limit(max_bytes: int = DEFAULT_MAX_HAR_BYTES) -> int:
-    """The size limit in bytes: `max_bytes`, or WIZARD403_MAX_HAR_MB when set and max_bytes is the default."""
-    raw = os.environ.get(MAX_HAR_ENV, "").strip()
-    if not raw or max_bytes != DEFAULT_MAX_HAR_BYTES:
-        return max_bytes
-    try:
-        megabytes = float(raw)
-    except ValueError:
-        megabytes = -1.0
-    if not megabytes > 0:
-        raise InputError(f"{MAX_HAR_ENV} must be a positive number of megabytes, not “{raw[:20]}”.")
-    return int(megabytes * 1024 * 1024)
+# -- the view of an entry that the listing reads: everything but the bodies --------------------------------------
 
 
-def human_size(n: int) -> str:
-    """Sizes as people say them: 700 MB, 8.5 MB, 12 KB, 300 bytes."""
-    if n >= 10 * 1024 * 1024:
-        return f"{n / 1024 / 1024:.0f} MB"
-    if n >= 1024 * 1024:
-        return f"{n / 1024 / 1024:.1f} MB"
-    if n >= 1024:
-        return f"{n / 1024:.0f} KB"
-    return f"{n} bytes"
+class _View(msgspec.Struct):
+    """A part of an entry decoded without its bodies; read with .get() like the dictionary it stands for."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = getattr(self, key, UNSET)
+        return default if value is UNSET else value
 
 
-def load_har_document(path: str | Path, max_bytes: int = DEFAULT_MAX_HAR_BYTES) -> dict[str, Any]:
-    """The parsed JSON of a HAR file, checked to have a non-empty `log.entries` list.
-
-    The size is checked with os.stat before anything is read; every problem is one InputError sentence.
-    """
-    p = Path(path)
-    name = p.name or str(p)
-    try:
-        st = os.stat(p)
-    except FileNotFoundError:
-        raise InputError(f"{path} does not exist.") from None
-    except OSError as err:
-        raise InputError(f"{path} cannot be read: {err.strerror or err}.") from None
-    if p.is_dir():
-        raise InputError(f"{path} is a directory, not a HAR file.")
-    limit = har_size_limit(max_bytes)
-    if st.st_size > limit:
-        raise InputError(
-            f"{name} is {human_size(st.st_size)}, over the {human_size(limit)} limit; set {MAX_HAR_ENV} to raise it."
-        )
-    if st.st_size == 0:
-        raise InputError(f"{name} is empty, not a HAR file.")
-    try:
-        with open(p, "rb") as fh:
-            data = fh.read()
-    except OSError as err:
-        raise InputError(f"{path} cannot be read: {err.strerror or err}.") from None
-    text = _decode(data, name)
-    del data
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as err:
-        if err.pos >= len(text.rstrip()) - 1 or err.msg.startswith("Unterminated string"):
-            raise InputError(
-                f"{name} is not a complete HAR file: its JSON stops in the middle (was it cut off while saving?)."
-            ) from None
-        raise InputError(
-            f"{name} is not a HAR file: its JSON is broken at line {err.lineno}, column {err.colno} ({err.msg})."
-        ) from None
-    except RecursionError:
-        raise InputError(f"{name} is not a HAR file: its JSON is nested too deeply.") from None
-    del text
-    log = doc.get("log") if isinstance(doc, dict) else None
-    if not isinstance(log, dict) or not isinstance(log.get("entries"), list):
-        raise InputError(f"{name} is not a HAR file: it has no log.entries list.")
-    if not log["entries"]:
-        raise InputError(f"{name} holds no requests: its log.entries list is empty.")
-    return doc
+class _ContentView(_View):
+    mimeType: Any = UNSET
+    size: Any = UNSET
+    encoding: Any = UNSET
+    text: msgspec.Raw | UnsetType = UNSET  # the body: kept as a slice, only its start is read (block pages)
 
 
-def _decode(data: bytes, name: str) -> str:
-    if data[:2] == b"\x1f\x8b":
-        raise InputError(f"{name} is gzip-compressed; unpack it first (gunzip) and open the .har inside.")
-    if data[:4] == b"PK\x03\x04":
-        raise InputError(f"{name} is a zip archive; unpack it first and open the .har inside.")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        encoding = "utf-16"
-    elif data[:3] == b"\xef\xbb\xbf":
-        encoding = "utf-8-sig"
-    else:
-        encoding = "utf-8"
-        if b"\x00" in data[:1024]:
-            raise InputError(f"{name} is not a HAR file: it holds binary data, not JSON text.")
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError:
-        raise InputError(f"{name} is not a HAR file: it is not UTF-8 text.") from None
-    first = text.lstrip()[:1]
-    if first != "{":
-        kind = "a JSON list" if first == "[" else "text that is not JSON"
-        raise InputError(f"{name} is not a HAR file: it holds {kind}, not a HAR log object.")
-    return text
+class _ResponseView(_View):
+    status: Any = UNSET
+    headers: msgspec.Raw | UnsetType = UNSET  # read through _named_headers
+    cookies: Any = UNSET
+    redirectURL: Any = UNSET
+    bodySize: Any = UNSET
+    content: _ContentView | UnsetType = UNSET
 
 
-def open_har(path: str | Path, max_bytes: int = DEFAULT_MAX_HAR_BYTES) -> HarArchive:
-    """Open a HAR file (Chrome, Firefox, Safari, Edge, or any HAR 1.2 writer)."""
-    return HarArchive(load_har_document(path, max_bytes), name=Path(path).name)
+class _RequestView(_View):
+    method: Any = UNSET
+    url: Any = UNSET
+    headers: msgspec.Raw | UnsetType = UNSET  # read through _named_headers
+    cookies: Any = UNSET
+
+
+class _EntryView(_View):
+    request: _RequestView | UnsetType = UNSET
+    response: _ResponseView | UnsetType = UNSET
+    startedDateTime: Any = UNSET
+
+
+_VIEW = msgspec.json.Decoder(_EntryView)
+
+
+def _view(item: Any) -> Any:
+    """An entry as the summary reads it: without its bodies when it is still a raw slice."""
+    if not isinstance(item, msgspec.Raw):
+        return item
+    view = decode_view(item, _VIEW)
+    # Not shaped like a HAR entry (a string for a request, a list for its content...): decoded as it is.
+    return decode(item) if view is None else view
+
+
+def open_har(path: str | Path, max_bytes: int | None = None, progress: Progress | None = None) -> HarArchive:
+    """Open a HAR file (Chrome, Firefox, Safari, Edge, or any HAR 1.2 writer). `max_bytes` caps the file size
+    (default: what the available memory holds, or WIZARD403_MAX_HAR_MB); `progress(bytes_read, total)` is called
+    while the file is read."""
+    return HarArchive(read_har(path, max_bytes, progress))
 
 
 class HarArchive:
-    """A HAR recording: entry summaries up front, exchanges and targets built on demand from the raw entries."""
+    """A HAR recording: entry summaries up front, exchanges and targets built on demand from the raw entries.
 
-    def __init__(self, document: dict[str, Any], name: str = "recording.har"):
-        log = document["log"]
-        self.name = name
-        creator = log.get("creator") if isinstance(log.get("creator"), dict) else {}
+    Built from a `HarSource` (what `open_har` reads) or from an already decoded document."""
+
+    def __init__(self, document: HarSource | dict[str, Any], name: str | None = None):
+        source = document if isinstance(document, HarSource) else HarSource.from_document(document, name or "recording.har")
+        self.name = name or source.name
+        self.source = source
+        creator = decode(source.creator)
+        creator = creator if isinstance(creator, dict) else {}
         self.creator = " ".join(str(creator.get(k, "")) for k in ("name", "version")).strip()
-        self._raw: list[Any] = log["entries"]
+        self._raw: list[Any] = source.entries
         self.entries: list[HarEntry] = []
         self.warnings: list[str] = []
         self._by_index: dict[int, HarEntry] = {}
-        self._stripped: bool | None = None
+        self._kept: dict[int, dict] = {}  # per entry: the response parts other entries' analysis reads
+        self._stripped = True
+        self._decoded: tuple[int, Any] = (0, None)
+        self._related: dict[int, dict[str, list[str]]] = {}
         skipped = []
         for position, raw in enumerate(self._raw, start=1):
-            entry = _summarise(position, raw)
+            view = _view(raw)
+            if self._stripped and _carries_credentials(view):
+                self._stripped = False
+            watched = _named_headers(_dict(_dict(view).get("response")).get("headers"), _WATCHED_HEADERS)
+            entry = _summarise(position, view, watched)
             if entry is None:
                 skipped.append(position)
                 continue
             self.entries.append(entry)
             self._by_index[position] = entry
+            kept = _kept_response(view, watched)
+            if kept:
+                self._kept[position] = kept
         if not self.entries:
-            raise InputError(f"{name} is not a HAR file: none of its entries is a request with a URL.")
+            raise InputError(f"{self.name} is not a HAR file: none of its entries is a request with a URL.")
         if skipped:
             shown = ", ".join(str(i) for i in skipped[:5]) + (" …" if len(skipped) > 5 else "")
             self.warnings.append(f"{len(skipped)} entries have no request URL and were skipped ({shown}).")
@@ -208,9 +205,27 @@ class HarArchive:
                 f"{self.name} has no entry {index}; its entries are numbered 1 to {len(self._raw)}."
             ) from None
 
+    def find(self, method: str | None = None, path: str | None = None, host: str | None = None) -> list[HarEntry]:
+        """The entries with this method, URL path and host (each when given; host and method ignore case)."""
+        found = []
+        for entry in self.entries:
+            if method and entry.method != method.upper():
+                continue
+            if path is not None or host:
+                parts = urlsplit(entry.url)
+                if path is not None and (parts.path or "/") != (path or "/"):
+                    continue
+                if host and (parts.hostname or "") != host.lower():
+                    continue
+            found.append(entry)
+        return found
+
     def _parts(self, index: int) -> tuple[dict, dict, dict]:
+        """One entry decoded in full (the last one is kept: exchange, target and related ask for the same)."""
         self.entry(index)
-        raw = self._raw[index - 1]
+        if self._decoded[0] != index:
+            self._decoded = (index, _dict(decode(self._raw[index - 1])))
+        raw = self._decoded[1]
         return raw, _dict(raw.get("request")), _dict(raw.get("response"))
 
     def exchange(self, index: int) -> Exchange:
@@ -275,35 +290,28 @@ class HarArchive:
 
     def credentials_stripped(self) -> bool:
         """True when no request anywhere in the file carries a cookie or Authorization header."""
-        if self._stripped is None:
-            self._stripped = not any(_carries_credentials(raw) for raw in self._raw)
         return self._stripped
 
     def related_facts(self, index: int) -> dict[str, list[str]]:
         """The same observations as `related`, grouped by kind so the diagnosis can weigh them:
         "sign-in" (sent to a sign-in page, or redirected here just before), "cookies" (cookies set earlier that this
         request did not send, or sent with an older value), "earlier-success" (the same URL worked before)."""
-        raw, req, _ = self._parts(index)
-        summary = self._by_index[index]
-        when = _parse_time(summary.started)
-        facts = {
-            "sign-in": self._redirects_before(index, summary, when),
-            "cookies": self._cookie_sentences(index, summary, req, when),
-            "earlier-success": self._same_url_successes(index, summary, when),
-        }
-        return {kind: lines for kind, lines in facts.items() if lines}
+        if index not in self._related:
+            _, req, _ = self._parts(index)
+            summary = self._by_index[index]
+            when = _parse_time(summary.started)
+            self._related[index] = {
+                "sign-in": self._redirects_before(index, summary, when),
+                "cookies": self._cookie_sentences(index, summary, req, when),
+                "earlier-success": self._same_url_successes(index, summary, when),
+            }
+        return {kind: list(lines) for kind, lines in self._related[index].items() if lines}
 
     def related(self, index: int) -> list[str]:
         """Plain sentences about what happened around one entry: the sign-in redirect before it, cookies set
         earlier that it did not send (or sent with an older value), and successes on the same URL."""
-        raw, req, _ = self._parts(index)
-        summary = self._by_index[index]
-        when = _parse_time(summary.started)
-        sentences: list[str] = []
-        sentences += self._redirects_before(index, summary, when)
-        sentences += self._cookie_sentences(index, summary, req, when)
-        sentences += self._same_url_successes(index, summary, when)
-        return sentences
+        facts = self.related_facts(index)
+        return [line for kind in ("sign-in", "cookies", "earlier-success") for line in facts.get(kind, [])]
 
     # -- related() helpers -------------------------------------------------------------------------------------
 
@@ -313,7 +321,7 @@ class HarArchive:
     def _redirect_target(self, entry: HarEntry) -> str:
         if not 300 <= entry.status < 400:
             return ""
-        resp = _dict(self._raw[entry.index - 1].get("response"))
+        resp = self._kept.get(entry.index, {})
         location = str(resp.get("redirectURL") or "") or (Headers(_response_header_pairs(resp)).get("location") or "")
         return urljoin(entry.url, location) if location else ""
 
@@ -372,8 +380,7 @@ class HarArchive:
         live: dict[str, tuple[HarEntry, str, bool]] = {}
         for entry in self._earlier(index):
             setter_host = (urlsplit(entry.url).hostname or "").lower()
-            resp = _dict(self._raw[entry.index - 1].get("response"))
-            for cookie in _set_cookies(resp):
+            for cookie in _set_cookies(self._kept.get(entry.index, {})):
                 if not _cookie_applies(cookie, setter_host, host, path):
                     continue
                 if cookie.deleted or (cookie.expires and when and cookie.expires <= when):
@@ -423,7 +430,8 @@ class HarArchive:
 
 
 def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
+    """An object of the entry (a dictionary, or a view of one), or {} for anything else."""
+    return value if isinstance(value, (dict, _View)) else {}
 
 
 def _list(value: Any) -> list:
@@ -467,19 +475,46 @@ def _carries_credentials(raw: Any) -> bool:
     req = _dict(_dict(raw).get("request"))
     if _list(req.get("cookies")):
         return True
-    return any(name.lower() in ("cookie", "authorization") for name, _ in _pairs(req.get("headers")))
+    return bool(_pairs(_named_headers(req.get("headers"), _CREDENTIAL_HEADERS)))
 
 
-def _summarise(position: int, raw: Any) -> HarEntry | None:
-    if not isinstance(raw, dict):
+def _named_headers(headers: Any, names: frozenset[str]) -> list[dict]:
+    """The headers (name/value objects) whose lower-case name is one of `names`. A raw slice is first searched as
+    bytes, so that the headers of most entries are never decoded: a name can only hide from that search behind a
+    \\u escape or a non-ASCII letter (the Kelvin sign lower-cases to k), and then the slice is decoded."""
+    if isinstance(headers, msgspec.Raw):
+        low = bytes(headers).lower()
+        if low.isascii() and b"\\u" not in low and not any(name in low for name in _ENCODED[names]):
+            return []
+        headers = decode(headers)
+    return [h for h in _list(headers) if isinstance(h, dict) and h.get("name") and str(h["name"]).lower() in names]
+
+
+def _kept_response(raw: Any, watched: list[dict]) -> dict:
+    """The parts of a response that the analysis of later entries reads: Set-Cookie and Location headers, the
+    cookies array and redirectURL (empty for most entries)."""
+    resp = _dict(_dict(raw).get("response"))
+    kept: dict[str, Any] = {}
+    headers = [h for h in watched if str(h["name"]).lower() in _KEPT_RESPONSE_HEADERS]
+    if headers:
+        kept["headers"] = headers
+    if _list(resp.get("cookies")):
+        kept["cookies"] = resp.get("cookies")
+    if resp.get("redirectURL"):
+        kept["redirectURL"] = resp.get("redirectURL")
+    return kept
+
+
+def _summarise(position: int, raw: Any, watched: list[dict] | None = None) -> HarEntry | None:
+    """The summary of one entry; `watched` are its response headers that can mark a block page (all when None)."""
+    if not isinstance(raw, (dict, _View)):
         return None
     req, resp = raw.get("request"), raw.get("response")
-    if not isinstance(req, dict) or not req.get("url"):
+    if not isinstance(req, (dict, _View)) or not req.get("url"):
         return None
-    if not isinstance(resp, dict):
-        resp = {}
+    resp = _dict(resp)
     status = _int(resp.get("status"))
-    content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
+    content = _dict(resp.get("content"))
     size = _int(content.get("size"), -1)
     if size < 0:
         size = max(_int(resp.get("bodySize"), 0), 0)
@@ -487,7 +522,7 @@ def _summarise(position: int, raw: Any) -> HarEntry | None:
     if status in (401, 403):
         refused, reason = True, f"status {status}"
     else:
-        label = header_marker(_pairs(resp.get("headers")))
+        label = header_marker(_pairs(resp.get("headers") if watched is None else watched))
         if not label and "html" in str(content.get("mimeType") or "").lower():
             label = body_marker(_content_text(content, BODY_SCAN_LIMIT))
         if label:
@@ -495,7 +530,7 @@ def _summarise(position: int, raw: Any) -> HarEntry | None:
     return HarEntry(
         index=position,
         method=str(req.get("method") or "GET").upper(),
-        url=str(req["url"]),
+        url=str(req.get("url")),
         status=status,
         size=size,
         started=str(raw.get("startedDateTime") or ""),
@@ -506,11 +541,12 @@ def _summarise(position: int, raw: Any) -> HarEntry | None:
 
 def _content_text(content: dict, limit: int) -> str:
     """The start of a response body as text, for marker searches (base64 decoded when needed)."""
-    text = content.get("text")
+    base64_chars = (limit * 4 // 3 + 3) // 4 * 4
+    text = string_head(content.get("text"), base64_chars)
     if not isinstance(text, str) or not text:
         return ""
     if str(content.get("encoding") or "").lower() == "base64":
-        chunk = text[: (limit * 4 // 3 + 3) // 4 * 4]
+        chunk = text[:base64_chars]
         try:
             return base64.b64decode(chunk).decode("utf-8", "replace")
         except (binascii.Error, ValueError):

@@ -12,6 +12,8 @@ import zlib
 from http import HTTPStatus
 
 from wizard403.errors import InputError
+from wizard403.redact import redact_input, secrets_of_headers, secrets_of_url
+from wizard403.scrub import remember
 from wizard403.model import Exchange, Headers
 
 RAW_BODY_CAP = 1024 * 1024
@@ -32,7 +34,7 @@ def parse_raw_response(
     raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else bytes(data)
     if status is not None:
         if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-            raise InputError(f"the status code must be a number from 100 to 599, not “{status}”.")
+            raise InputError(f"the status code must be a number from 100 to 599, not “{redact_input(str(status))[:40]}”.")
     raw = raw.removeprefix(b"\xef\xbb\xbf")
     if not raw.strip():
         raise InputError("the response is empty.")
@@ -80,7 +82,7 @@ def parse_raw_response(
     body, truncated = _decode_body(rest, headers)
     if status is not None and status != code:
         code, reason = status, _phrase(status)
-    return Exchange(
+    exchange = Exchange(
         check="recorded",
         method=method,
         url=url,
@@ -92,6 +94,25 @@ def parse_raw_response(
         http_version=version,
         redirects=redirects,
     )
+    sent = _date_of(headers.get("date"))
+    if sent is not None:
+        exchange.at = sent  # when the server answered, not when we read the file: the owner's logs use that time
+    return exchange
+
+
+def _date_of(value: str | None):
+    """The response's Date header as an aware UTC datetime, or None when absent or unreadable."""
+    import datetime as dt
+    from email.utils import parsedate_to_datetime
+
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    when = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(dt.timezone.utc).replace(microsecond=0)
 
 
 def _phrase(code: int) -> str:
@@ -206,6 +227,7 @@ def _from_verbose(raw: bytes) -> tuple[bytes, str, str]:
     head: list[bytes] = []
     body: list[bytes] = []
     method, path, host, port = "", "", "", ""
+    sent: list[tuple[str, str]] = []  # the request's headers: not analysed, but their secrets must be known
     in_response = head_done = False
     for line in raw.splitlines(keepends=True):
         if line.rstrip(b"\r\n") in (b"<", b">"):
@@ -222,6 +244,9 @@ def _from_verbose(raw: bytes) -> tuple[bytes, str, str]:
                 method, path = request.group(1).decode(), request.group(2).decode("utf-8", "replace")
             elif line[2:].lower().startswith(b"host:"):
                 host = line[7:].strip().decode("utf-8", "replace")
+            elif b":" in line:
+                name, _, value = line[2:].decode("utf-8", "replace").partition(":")
+                sent.append((name.strip(), value.strip()))
         elif line.startswith((b"* ", b"{ [", b"} [")):
             connected = re.match(rb"\* Connected to \S+ \(.*?\) port (\d+)", line)
             if connected:
@@ -236,4 +261,6 @@ def _from_verbose(raw: bytes) -> tuple[bytes, str, str]:
     url = ""
     if host and path:
         url = path if "://" in path else f"{'https' if port == '443' else 'http'}://{host}{path}"
+    # The response may quote what the request sent (a token, a cookie): every output of this run must know it.
+    remember(secrets_of_headers(sent) | secrets_of_url(url))
     return b"".join(head) + b"".join(body), method, url

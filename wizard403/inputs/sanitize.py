@@ -4,6 +4,10 @@ A HAR handed to support holds live sessions, so nothing that can act as a creden
 cookie values, secret query and form parameters, JWT signatures, and any of those values echoed elsewhere in the
 file (response bodies, redirect URLs, vendor fields). The structure stays a valid HAR that any viewer, and
 `open_har`, still reads; bodies are kept so the block pages can still be diagnosed.
+
+Big files are handled in two passes over the lazily read file (`harfile`): the first decodes one entry at a time to
+register its secrets with the session scrubber (a secret in entry 50 can be echoed in entry 3), the second decodes,
+scrubs and writes one entry at a time, so neither the document nor its copy is ever held in memory whole.
 """
 
 from __future__ import annotations
@@ -15,30 +19,26 @@ import os
 import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import unquote
 
+import msgspec
+
 from wizard403.errors import InputError
-from wizard403.inputs.har import DEFAULT_MAX_HAR_BYTES, load_har_document
+from wizard403.inputs.harfile import HarSource, Progress, decode, read_har
 from wizard403.redact import (
     FINGERPRINT_RE,
-    MIN_SECRET_LEN,
     SECRET_PARAM_RE,
     fingerprint,
     is_secret_header,
+    is_url_header,
     redact_form,
     redact_header,
-    redact_text,
-    redact_url,
-    secrets_of_body,
-    secrets_of_headers,
-    secrets_of_url,
 )
+from wizard403.scrub import Scrubber
 
 # Headers whose value is (or holds) a URL: their query strings can carry tokens.
 _URL_HEADERS = frozenset({"referer", "location", "origin", "content-location", "link", ":path", "refresh"})
-# Values too common to hunt for across the whole file (a cookie "lang=true" is not a secret worth garbling pages for).
-_TRIVIAL = frozenset({"true", "false", "null", "none", "undefined", "yes", "no", "on", "off", "default", "en-us"})
 _TEXTUAL_MIME = ("text/", "json", "xml", "javascript", "ecmascript", "html", "x-www-form-urlencoded", "csv", "svg")
 # Above this size the copy is written compactly; below it, indented for people who want to read it.
 _INDENT_LIMIT = 20 * 1024 * 1024
@@ -79,25 +79,20 @@ class SanitizeReport:
         return self.summary()
 
 
-def sanitize_har(src: Path | str, dst: Path | str, max_bytes: int = DEFAULT_MAX_HAR_BYTES) -> SanitizeReport:
-    """Write a redacted copy of `src` to `dst` and say what was replaced; InputError on unusable input."""
+def sanitize_har(
+    src: Path | str, dst: Path | str, max_bytes: int | None = None, progress: Progress | None = None
+) -> SanitizeReport:
+    """Write a redacted copy of `src` to `dst` and say what was replaced; InputError on unusable input.
+    `max_bytes` and `progress` are those of `open_har`."""
     src, dst = Path(src), Path(dst)
     if dst.exists() and dst.resolve() == src.resolve():
         raise InputError("the sanitised copy must go to a different file from the original.")
-    doc = load_har_document(src, max_bytes)
+    source = read_har(src, max_bytes, progress)
     report = SanitizeReport()
-    log = doc["log"]
-    secrets = _ordered(_collect_secrets(log["entries"]))
-    report.secrets = len(secrets)
-    scrubber = _Scrubber(secrets, report)
-    for entry in log["entries"]:
-        if isinstance(entry, dict):
-            scrubber.entry(entry)
-            report.entries += 1
-    for key in list(log):
-        if key not in ("entries", "version", "creator", "browser"):
-            log[key] = scrubber.anything(log[key])
-    _write(doc, dst, indent=2 if src.stat().st_size < _INDENT_LIMIT else None)
+    registry = Scrubber.for_har(decode(item) for item in source.entries)
+    report.secrets = len(registry)
+    scrubber = _Scrubber(registry, report)
+    _write(dst, lambda out: _stream(source, scrubber, out, indent=2 if source.size < _INDENT_LIMIT else None))
     return report
 
 
@@ -110,58 +105,6 @@ def _pairs(items: Any) -> list[tuple[str, str]]:
         for h in (items if isinstance(items, list) else [])
         if isinstance(h, dict) and h.get("name")
     ]
-
-
-def _collect_secrets(entries: list[Any]) -> set[str]:
-    """Every credential-like value on the request side of the file (and cookies the server handed out)."""
-    strong: set[str] = set()
-    weak: set[str] = set()
-    for entry in entries:
-        if not isinstance(entry, dict):
-            continue
-        req = entry.get("request") if isinstance(entry.get("request"), dict) else {}
-        resp = entry.get("response") if isinstance(entry.get("response"), dict) else {}
-        req_headers = _pairs(req.get("headers"))
-        resp_headers = _split_set_cookies(_pairs(resp.get("headers")))
-        for name, value in req_headers + resp_headers:
-            lname = name.lower()
-            if lname in ("cookie", "set-cookie"):
-                weak |= secrets_of_headers([(name, value)])
-            elif is_secret_header(name):
-                strong |= secrets_of_headers([(name, value)])
-            elif lname in _URL_HEADERS:
-                strong |= _secrets_of_url(value)
-        strong |= _secrets_of_url(str(req.get("url") or ""))
-        strong |= _secrets_of_url(str(resp.get("redirectURL") or ""))
-        for name, value in _pairs(req.get("queryString")):
-            if value and SECRET_PARAM_RE.match(name):
-                strong |= {value, unquote(value)}
-        for cookie in _pairs(req.get("cookies")) + _pairs(resp.get("cookies")):
-            weak.add(cookie[1])
-        post = req.get("postData") if isinstance(req.get("postData"), dict) else {}
-        if isinstance(post.get("text"), str):
-            strong |= secrets_of_body(post["text"])
-        for name, value in _pairs(post.get("params")):
-            if value and SECRET_PARAM_RE.match(name):
-                strong.add(value)
-    weak = {w for w in weak if w.lower() not in _TRIVIAL and not (w.isdigit() and len(w) < 8)}
-    return {s for s in strong | weak if len(s) >= MIN_SECRET_LEN and not FINGERPRINT_RE.search(s)}
-
-
-def _secrets_of_url(url: str) -> set[str]:
-    found = secrets_of_url(url)
-    # The raw (still percent-encoded) form too: that is how a value is echoed in other URLs and pages.
-    query = url.partition("?")[2].partition("#")[0]
-    for raw in query.split("&"):
-        name, eq, value = raw.partition("=")
-        if eq and value and SECRET_PARAM_RE.match(unquote(name)):
-            found.add(value)
-    return found
-
-
-def _ordered(secrets: set[str]) -> list[str]:
-    """Longest first, so a value that contains another is replaced whole."""
-    return sorted(secrets, key=lambda s: (-len(s), s))
 
 
 def _split_set_cookies(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -180,34 +123,27 @@ def _split_set_cookies(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 class _Scrubber:
     """Applies the redaction rules to each part of an entry and counts what changed."""
 
-    def __init__(self, secrets: list[str], report: SanitizeReport):
-        self.secrets = secrets
+    def __init__(self, registry: Scrubber, report: SanitizeReport):
+        self.registry = registry
         self.report = report
 
     def text(self, value: str) -> str:
-        for secret in self.secrets:
-            if secret in value:
-                value = value.replace(secret, fingerprint(secret))
-        return redact_text(value)
+        return self.registry.scrub(value)
 
     def data(self, value: bytes) -> bytes:
-        for secret in self.secrets:
-            raw = secret.encode("utf-8", "surrogateescape")
-            if raw in value:
-                value = value.replace(raw, fingerprint(secret).encode())
-        return value
+        return self.registry.scrub_bytes(value)
 
     def url(self, value: str) -> str:
-        return self.text(redact_url(value))
+        return self.registry.url(value)
 
     def header(self, name: str, value: str) -> str:
         lname = name.lower()
         if lname == "set-cookie" and "\n" in value:
             return "\n".join(redact_header(name, part) for part in value.split("\n"))
-        if lname in _URL_HEADERS:
+        if lname in _URL_HEADERS or is_url_header(name):
             return self.url(value)
         if is_secret_header(name) or lname in ("cookie", "set-cookie"):
-            return redact_header(name, value)
+            return self.text(redact_header(name, value))
         return self.text(value)
 
     def headers(self, items: Any) -> None:
@@ -343,23 +279,115 @@ class _Scrubber:
         return value
 
 
-def _write(doc: dict, dst: Path, indent: int | None) -> None:
+_MSGSPEC = msgspec.json.Decoder()
+_ENCODER = msgspec.json.Encoder()
+
+
+class _Layout:
+    """json.dump's layout of a document written piece by piece: indented (2) or compact."""
+
+    def __init__(self, out: BinaryIO, indent: int | None):
+        self.out = out
+        self.indent = indent
+
+    def value(self, value: Any, level: int, fast: bool = False) -> None:
+        """One value at nesting `level`; `fast` (msgspec's encoder) only for compact output of plain JSON values."""
+        if fast and self.indent is None:
+            try:
+                self.out.write(_ENCODER.encode(value))
+                return
+            except (UnicodeEncodeError, TypeError, OverflowError, msgspec.EncodeError):
+                pass
+        if self.indent is None:
+            dump = lambda ascii: json.dumps(value, ensure_ascii=ascii, separators=(",", ":"))  # noqa: E731
+        else:
+            dump = lambda ascii: json.dumps(value, ensure_ascii=ascii, indent=self.indent).replace(  # noqa: E731
+                "\n", "\n" + " " * (self.indent * level)
+            )
+        try:
+            self.out.write(dump(False).encode("utf-8"))
+        except UnicodeEncodeError:
+            # A lone surrogate from a \\udXXX escape cannot be written as UTF-8: escape this value instead.
+            self.out.write(dump(True).encode("ascii"))
+
+    def open(self, bracket: str) -> None:
+        self.out.write(bracket.encode())
+
+    def member(self, key: str, first: bool, level: int) -> None:
+        self.item(first, level)
+        sep = ":" if self.indent is None else ": "
+        try:
+            self.out.write((json.dumps(key, ensure_ascii=False) + sep).encode("utf-8"))
+        except UnicodeEncodeError:
+            self.out.write((json.dumps(key) + sep).encode("ascii"))
+
+    def item(self, first: bool, level: int) -> None:
+        comma = b"" if first else b","
+        if self.indent is None:
+            self.out.write(comma)
+        else:
+            self.out.write(comma + b"\n" + b" " * (self.indent * level))
+
+    def close(self, bracket: str, empty: bool, level: int) -> None:
+        if self.indent is not None and not empty:
+            self.out.write(b"\n" + b" " * (self.indent * level))
+        self.out.write(bracket.encode())
+
+
+def _stream(source: HarSource, scrubber: _Scrubber, out: BinaryIO, indent: int | None) -> None:
+    """The scrubbed document: top-level members as they are, the log's members scrubbed, entries one by one."""
+    layout = _Layout(out, indent)
+    top, log = source.members()
+    layout.open("{")
+    for n, (key, value) in enumerate(top.items()):
+        layout.member(key, n == 0, 1)
+        if key != "log":
+            layout.value(decode(value), 1)
+            continue
+        layout.open("{")
+        for m, (lkey, lvalue) in enumerate(log.items()):
+            layout.member(lkey, m == 0, 2)
+            if lkey == "entries":
+                _stream_entries(source.entries, scrubber, layout)
+            elif lkey in ("version", "creator", "browser"):
+                layout.value(decode(lvalue), 2)
+            else:
+                layout.value(scrubber.anything(decode(lvalue)), 2)
+        layout.close("}", not log, 1)
+    layout.close("}", not top, 0)
+    out.write(b"\n")
+
+
+def _stream_entries(entries: list[Any], scrubber: _Scrubber, layout: _Layout) -> None:
+    layout.open("[")
+    for n, item in enumerate(entries):
+        fast = isinstance(item, msgspec.Raw)
+        try:
+            entry = _MSGSPEC.decode(item) if fast else item
+        except msgspec.DecodeError:
+            entry, fast = decode(item), False
+        if isinstance(entry, dict):
+            scrubber.entry(entry)
+            scrubber.report.entries += 1
+        layout.item(n == 0, 3)
+        layout.value(entry, 3, fast)
+    layout.close("]", not entries, 2)
+
+
+def _write(dst: Path, write: Any) -> None:
+    """Call write(binary file) on a temporary file beside dst, then move it into place."""
     directory = dst.parent if str(dst.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=".wizard403-", suffix=".har", dir=directory)
     except OSError as err:
         raise InputError(f"cannot write {dst}: {err.strerror or err}.") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            try:
-                json.dump(doc, fh, ensure_ascii=False, indent=indent)
-            except UnicodeEncodeError:
-                # A lone surrogate from a \\udXXX escape cannot be written as UTF-8: fall back to escapes.
-                fh.seek(0)
-                fh.truncate()
-                json.dump(doc, fh, ensure_ascii=True, indent=indent)
-            fh.write("\n")
+        with os.fdopen(fd, "wb", buffering=1024 * 1024) as fh:
+            write(fh)
         os.replace(tmp, dst)
     except OSError as err:
         Path(tmp).unlink(missing_ok=True)
         raise InputError(f"cannot write {dst}: {err.strerror or err}.") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

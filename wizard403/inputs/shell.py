@@ -59,8 +59,25 @@ def _is_windows(text: str) -> bool:
     return "'" not in text and bool(re.search(r'[^\s"]""[^\s"]|"%"', text))
 
 
+def _words_secrets(text: str) -> set[str]:
+    """The secrets of a command that cannot be split (its quotes do not balance): read word by word, as the
+    command line's own error net does, so a snippet cut from it never shows one."""
+    from wizard403.redact import secrets_of_headers, secrets_of_url
+
+    found: set[str] = set()
+    words = text.replace("'", " ").replace('"', " ").split()
+    for i, word in enumerate(words):
+        found |= secrets_of_url(word) if ("@" in word or "?" in word) else set()
+        if i and words[i - 1] in ("-H", "--header") and i + 1 < len(words) and word.endswith(":"):
+            found |= secrets_of_headers([(word[:-1], " ".join(words[i + 1 : i + 3]))])
+            found |= set(words[i + 1 : i + 3])
+        if i and words[i - 1] in ("-u", "--user", "-b", "--cookie", "--oauth2-bearer", "-U", "--proxy-user"):
+            found |= {word, word.partition(":")[2]}
+    return found
+
+
 def _unbalanced(quote: str, text: str, start: int) -> InputError:
-    snippet = redact_text(" ".join(text[max(0, start - 20) : start + 20].split()))
+    snippet = redact_text(" ".join(text[max(0, start - 20) : start + 20].split()), _words_secrets(text))
     return InputError(f"the curl command has an unbalanced quote: the {quote} near “{snippet}” is never closed.")
 
 

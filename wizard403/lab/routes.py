@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from wizard403.lab import app, hostile, producers
+from wizard403.lab import app, echo, hostile, pairs, producers
 from wizard403.lab.exchange import LabRequest, LabResponse, LabState
 from wizard403.lab.pages import app_page, json_body
 
@@ -66,6 +66,9 @@ ROUTES: tuple[Route, ...] = (
     Route("/hostile/realm", hostile.realm_challenges, style="json"),
     Route("/hostile/markdown", hostile.markdown_page),
     Route("/hostile/bare-status", hostile.bare_status),
+    Route("/api/v2/orders", pairs.versioned_orders, style="json"),
+    Route("/catalog/feed", pairs.browser_only_catalog),
+    *(Route(path, handler, methods=ALL_METHODS, prefix=True, style="json") for path, handler in echo.HANDLERS.items()),
 )
 
 

@@ -212,6 +212,26 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         expected_cause="file-permissions",
     ),
+    Scenario(
+        id="client-release",
+        path="/api/v2/orders",
+        title="API refuses clients that do not send the release header",
+        description=(
+            "The orders API answers 403 with a problem document unless the request says X-Client-Release: 2. "
+            "A colleague's client sends the header and works; compare the two requests to find it."
+        ),
+        expected_cause="app-rule",
+    ),
+    Scenario(
+        id="browser-only",
+        path="/catalog/feed",
+        title="Bot policy that admits web browsers only",
+        description=(
+            "The catalogue refuses any client whose User-Agent is not a web browser's: curl and scripts get 403. "
+            "The same address works in a browser; the User-Agent is the difference."
+        ),
+        expected_cause="bot-challenge",
+    ),
 )
 
 
@@ -329,12 +349,14 @@ ALL_SCENARIOS: tuple[Scenario, ...] = SCENARIOS + HOSTILE_SCENARIOS
 
 def scenario(id_or_path: str) -> Scenario:
     """The scenario with this id, or at this path (a full lab URL works too); hostile ones included."""
+    from wizard403.lab.echo import ECHO_SCENARIOS  # servers that quote credentials back (not in the menu)
+
     wanted = (id_or_path or "").strip()
-    for item in ALL_SCENARIOS:
+    for item in ALL_SCENARIOS + ECHO_SCENARIOS:
         if wanted == item.id:
             return item
     path = urlsplit(wanted).path if "://" in wanted else wanted.split("?", 1)[0]
-    for item in ALL_SCENARIOS:
+    for item in ALL_SCENARIOS + ECHO_SCENARIOS:
         if path and path == item.path:
             return item
     choices = ", ".join(item.id for item in ALL_SCENARIOS)

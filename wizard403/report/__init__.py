@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -51,18 +49,18 @@ def render(session: Session, fmt: str, content: Any = None) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file and rename, so a crash never leaves half a report or session."""
+    """Write a private (0600) file through a temporary file and rename, so a crash never leaves half a report or
+    session and a symlink at the path is replaced, never written through (files.write_private)."""
+    from wizard403.files import write_private
+
     path = Path(path).expanduser()
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise InputError(f"cannot write {path}: the folder {directory} does not exist.")
-    if path.is_dir():
+    if path.is_dir() and not path.is_symlink():
         raise InputError(f"cannot write {path}: it is a folder; give a file name.")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
+        write_private(path, text)
     except OSError as err:
         raise InputError(f"cannot write {path}: {err.strerror or err}.") from None
 

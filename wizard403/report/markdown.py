@@ -6,17 +6,17 @@ six steps with their checks and answers; then every cause; then every exchange; 
 
 Markdown quotes, never obeys: text that came from outside (a server, a HAR, a user's note) is either pure data,
 put in a code span or a fenced block (`md_code`, `md_fence`), or prose that mixes the wizard's words with quoted
-server text (a check's summary, a cause's evidence), which `prose` escapes so that it cannot open a link, an image,
+server text (a check's summary, a cause's evidence), which `md_text` escapes so that it cannot open a link, an image,
 HTML, emphasis or a code span, nor break a table. Every text is on one line with its control characters visible.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from typing import Any
 
-from wizard403.textsafe import md_code, md_fence, one_line
+from wizard403.report.owner import command_lines, owner_section
+from wizard403.textsafe import md_code, md_fence, md_text, one_line
 
 LAYER_WORDS = {
     "client": "your own device or browser",
@@ -58,23 +58,6 @@ DENIAL_FIELDS = (
 )
 
 
-# Characters that start Markdown (or HTML) constructs inside a line; '_' only where it could open emphasis.
-_ACTIVE_RE = re.compile(r"[\\`*\[\]<>|&!~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-# What would make a line a block of its own (heading, quote, list, rule, table), when prose starts a line.
-_LINE_START_RE = re.compile(r"^([#>+=-]|\d+[.)])")
-
-
-def prose(text: Any, starts_line: bool = False) -> str:
-    """Wizard prose that may quote outside text, safe anywhere in a line or a table cell: one line, controls
-    visible, every character that could start a link, an image, HTML, an entity, emphasis, a code span or a cell
-    escaped with a backslash (which Markdown renders as the character itself). `starts_line`: the text begins a
-    line of its own, so a leading '#', '>', '-' or '1.' is escaped too."""
-    line = _ACTIVE_RE.sub(lambda m: "\\" + m.group(0), one_line(str(text)))
-    if starts_line:  # leading blanks would make an indented code block
-        line = _LINE_START_RE.sub(lambda m: "\\" + m.group(1), line.lstrip())
-    return line
-
-
 def describe_denial(evidence: dict[str, Any]) -> str:
     """What the refusal itself says (from the denial-message check), in one line an admin can act on; '' if nothing.
 
@@ -95,7 +78,7 @@ def who_said_no(who: str, reproduced: bool | None) -> str:
     """The words after "Who said no:": on an answer that granted access, nobody did."""
     if reproduced is False:
         return "nobody: access was granted when wizard403 tried"
-    return LAYER_WORDS.get(who, prose(who))
+    return LAYER_WORDS.get(who, md_text(str(who)))
 
 
 def _host(url: str) -> str:
@@ -115,9 +98,9 @@ def unreachable_words(exchange: dict[str, Any]) -> str:
     if hops:
         return (
             f"{md_code(_host(hops[0]))} answered with a redirect to {md_code(exchange.get('url', ''))}, "
-            f"which could not be reached: {prose(error)}"
+            f"which could not be reached: {md_text(error)}"
         )
-    return f"the server could not be reached: {prose(error)}"
+    return f"the server could not be reached: {md_text(error)}"
 
 
 def _verdict_lines(tree: dict[str, Any]) -> list[str]:
@@ -125,8 +108,9 @@ def _verdict_lines(tree: dict[str, Any]) -> list[str]:
     reproduced = verdict.get("reproduced")
     baselines = [ex for ex in tree.get("exchanges", []) if ex.get("check") == "baseline"]
     live = bool(baselines)
+    unanswered = live and all("status" not in ex for ex in baselines)
     lines = []
-    if baselines and all("status" not in ex for ex in baselines):
+    if unanswered:
         lines.append(f"**Result:** {unreachable_words(baselines[-1])}.")
     elif reproduced is True and not live:
         lines.append("**Result:** the recorded response is a refusal (analysed offline, without contacting the server).")
@@ -136,24 +120,35 @@ def _verdict_lines(tree: dict[str, Any]) -> list[str]:
         lines.append("**Result:** access was granted when wizard403 tried: the refusal did not reproduce.")
     else:
         lines.append("**Result:** analysed from recorded evidence, without contacting the server.")
-    who = verdict.get("who_refused", "unknown")
-    lines.append(f"**Who said no:** {who_said_no(who, reproduced)}.")
+    who = "nobody yet: the request got no answer" if unanswered else who_said_no(verdict.get("who_refused", "unknown"), reproduced)
+    lines.append(f"**Who said no:** {who}.")
     if verdict.get("summary"):
-        lines.append(f"**In short:** {prose(verdict['summary'])}")
+        lines.append(f"**In short:** {md_text(verdict['summary'])}")
     return lines
+
+
+_KEY_KINDS = {"organisation": "the organisation's key", "user": "this machine's key", "run": "a key for this run only"}
+
+
+def _key_note(tree: dict) -> str:
+    """Which key made the fingerprints: only reports with the same key id can be compared."""
+    info = tree.get("fingerprints")
+    if not isinstance(info, dict) or info.get("key") not in _KEY_KINDS:
+        return ""
+    return f", keyed with {_KEY_KINDS[info['key']]} (key id {info.get('key_id', '?')})"
 
 
 def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
     """Markdown for one redacted report tree; `content` (optional) gives the step and check titles."""
     target = tree.get("target", {})
-    out: list[str] = [f"# 403 report: {prose(target.get('method', 'GET'))} {md_code(target.get('url', ''))}", ""]
-    out.append(f"Created {tree.get('created')} (UTC) by {prose(tree.get('tool'))}. Secrets are shown as `[redacted sha256:…]`.")
+    out: list[str] = [f"# 403 report: {md_text(target.get('method', 'GET'))} {md_code(target.get('url', ''))}", ""]
+    out.append(f"Created {tree.get('created')} (UTC) by {md_text(str(tree.get('tool')))}. Secrets are shown as `[redacted sha256:…]`{_key_note(tree)}.")
     out.append("")
     out += [f"- {line}" for line in _verdict_lines(tree)]
     causes = tree.get("causes", [])
     if causes:
         top = causes[0]
-        out.append(f"- **Most likely cause:** {prose(top['title'])} ({prose(top['likelihood'])} likelihood, {md_code(top['id'])}).")
+        out.append(f"- **Most likely cause:** {md_text(top['title'])} ({md_text(top['likelihood'])} likelihood, {md_code(top['id'])}).")
         fixes = top.get("fixes", [])
         if fixes:
             out.append("- **What to do next:**")
@@ -165,12 +160,12 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
     base = next((ex for ex in tree.get("exchanges", []) if ex.get("check") == "baseline" and ex.get("local_address")), None)
     if base is not None:
         out.append(
-            f"- **Sent from:** {prose(base['local_address'])} to {prose(base.get('remote_address', '?'))} at "
+            f"- **Sent from:** {one_line(base['local_address'])} to {one_line(base.get('remote_address', '?'))} at "
             f"{base['at']} (UTC); behind NAT or a proxy the site sees your public address instead."
         )
     refs = tree.get("references", [])
     if refs:
-        out.append("- **Reference ids to quote to the owner:** " + ", ".join(f"{prose(r['kind'])} {md_code(r['value'])}" for r in refs))
+        out.append("- **Reference ids to quote to the owner:** " + ", ".join(f"{md_text(r['kind'])} {md_code(r['value'])}" for r in refs))
     out.append("")
     out.append("> Never try to get around a 403 by disabling or tricking a security control: ask the owner, with the evidence below.")
     out.append("")
@@ -178,7 +173,7 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
     notes = target.get("notes", [])
     if notes:
         source = {"har": "a HAR recording", "curl": "a curl command", "response": "a raw response"}.get(target.get("source"), "")
-        out += ["## Where the evidence came from", ""] + ([f"From {source}."] if source else []) + [f"- {prose(n, starts_line=True)}" for n in notes] + [""]
+        out += ["## Where the evidence came from", ""] + ([f"From {source}."] if source else []) + [f"- {md_text(n)}" for n in notes] + [""]
 
     if tree.get("reproduction"):
         out += ["## Minimal reproduction", "", md_fence(tree["reproduction"], "sh"), ""]
@@ -191,20 +186,20 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
         out += ["## The six steps", ""]
     for number in numbers:
         step = next((s for s in steps if s.number == number), None)
-        out.append(f"### Step {number}: {prose(step.title) if step else ''}".rstrip(": "))
+        out.append(f"### Step {number}: {md_text(step.title) if step else ''}".rstrip(": "))
         out.append("")
         step_checks = [c for c in checks if c["step"] == number]
         if step_checks:
             out += ["| check | result | what it found |", "|---|---|---|"]
             for c in step_checks:
-                out.append(f"| {prose(c['id'])} | {STATUS_MARKS.get(c['status'], prose(c['status']))} | {prose(c['summary'])} |")
+                out.append(f"| {md_text(c['id'])} | {STATUS_MARKS.get(c['status'], md_text(str(c['status'])))} | {md_text(c['summary'])} |")
             out.append("")
         step_answers = [a for a in answers if a["step"] == number]
         for a in step_answers:
             question = content.question(a["question"]) if content is not None and hasattr(content, "question") else None
             text = question.text if question is not None else a["question"]
-            note = f" — {prose(a['note'])}" if a.get("note") else ""
-            out.append(f"- *{prose(text)}* **{prose(answer_words(a['answer']))}**{note}")
+            note = f" — {md_text(a['note'])}" if a.get("note") else ""
+            out.append(f"- *{md_text(text)}* **{md_text(answer_words(a['answer']))}**{note}")
         if step_answers:
             out.append("")
         if not step_checks and not step_answers:
@@ -214,28 +209,30 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
         out += ["## Likely causes, most likely first", ""]
         for i, c in enumerate(causes, 1):
             out.append(
-                f"### {i}. {prose(c['title'])} — {prose(c['likelihood'])} ({c['score']:.2f}, {md_code(c['id'])}, "
-                f"layer: {prose(c['layer'])})"
+                f"### {i}. {md_text(c['title'])} — {md_text(c['likelihood'])} ({c['score']:.2f}, {md_code(c['id'])}, "
+                f"layer: {md_text(c['layer'])})"
             )
             out.append("")
             if c.get("explanation"):
-                out += [prose(c["explanation"], starts_line=True), ""]
+                out += [md_text(c["explanation"]), ""]
             for e in c.get("evidence", []):
-                out.append(f"- {prose(e, starts_line=True)}")
+                out.append(f"- {md_text(e)}")
             for f in c.get("fixes", []):
                 out.append(f"- Fix: {_fix(f)}")
+            out += command_lines(c, WHO_WORDS)
             out.append("")
 
     if refs:
         out += ["## References for the owner's logs", "", "| kind | value | where to look |", "|---|---|---|"]
         for r in refs:
-            out.append(f"| {prose(r['kind'])} | {md_code(r['value'])} | {prose(r.get('lookup', ''))} |")
+            out.append(f"| {md_text(r['kind'])} | {md_code(r['value'])} | {md_text(r.get('lookup', ''))} |")
         out.append("")
+        out += owner_section(tree)
 
     changes = tree.get("changes", [])
     if changes:
         out += ["## Changes tried", "", "| when (UTC) | change | result |", "|---|---|---|"]
-        out += [f"| {prose(ch['at'])} | {prose(ch['note'])} | {prose(ch['result'])} |" for ch in changes]
+        out += [f"| {md_text(str(ch['at']))} | {md_text(ch['note'])} | {md_text(ch['result'])} |" for ch in changes]
         out.append("")
 
     exchanges = tree.get("exchanges", [])
@@ -245,14 +242,14 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
             status = ex.get("status", ex.get("error_kind", "no answer"))
             route = "" if ex.get("route", "normal") == "normal" else f" via {md_code(ex['route'])}"
             if ex.get("local_address"):
-                route += f" (from {prose(ex['local_address'])})"
+                route += f" (from {one_line(ex['local_address'])})"
             out.append(
-                f"### {i}. {prose(ex['check'])}: {prose(ex['method'])} {md_code(ex['url'])}{route} → {prose(status)} "
+                f"### {i}. {md_text(ex['check'])}: {md_text(ex['method'])} {md_code(ex['url'])}{route} → {md_text(str(status))} "
                 f"({ex.get('elapsed_ms', 0)} ms)"
             )
             out.append("")
             if ex.get("error"):
-                out += [f"Error: {prose(ex['error'])}", ""]
+                out += [f"Error: {md_text(ex['error'])}", ""]
             for hop in ex.get("redirects", []):
                 out.append(f"- redirected from {md_code(hop)}")
             lines = [f"{ex['method']} {ex['url']}"] + [f"{k}: {v}" for k, v in ex.get("request_headers", {}).items()]
@@ -266,5 +263,5 @@ def render_markdown(tree: dict[str, Any], content: Any = None) -> str:
 
 
 def _fix(fix: dict[str, Any]) -> str:
-    who = WHO_WORDS.get(fix["who"], prose(fix["who"]))
-    return f"{prose(fix['text'], starts_line=True)} *(who: {who}; effort: {prose(fix['effort'])})*"
+    who = WHO_WORDS.get(fix["who"], md_text(fix["who"]))
+    return f"{md_text(fix['text'])} *(who: {who}; effort: {md_text(fix['effort'])})*"

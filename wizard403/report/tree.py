@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from wizard403 import redact
-from wizard403.scrub import session_secrets
+from wizard403.scrub import Scrubber
 from wizard403.errors import SessionFileError
 from wizard403.model import (
     SCHEMA,
@@ -19,10 +19,12 @@ from wizard403.model import (
     Answer,
     Cause,
     Change,
+    Command,
     CheckResult,
     Exchange,
     Fix,
     Headers,
+    OwnerQuery,
     Reference,
     Session,
     Target,
@@ -32,40 +34,30 @@ from wizard403.model import (
 BODY_EXCERPT_CHARS = 4000
 
 
-def _headers_out(headers: Headers, secrets: set[str]) -> dict[str, str]:
+def _headers_out(headers: Headers, scrubber: Scrubber) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in headers:
-        clean = redact.redact_text(redact.redact_header(name, value), secrets)
+        clean = scrubber.header(name, value)
         out[name] = f"{out[name]}, {clean}" if name in out else clean
     return out
 
 
-def _scrub(value: Any, secrets: set[str]) -> Any:
-    if isinstance(value, str):
-        return redact.redact_text(value, secrets)
-    if isinstance(value, dict):
-        return {str(k): _scrub(v, secrets) for k, v in value.items() if v is not None}
-    if isinstance(value, (list, tuple)):
-        return [_scrub(v, secrets) for v in value if v is not None]
-    return value
-
-
-def _body_out(target: Target, secrets: set[str]) -> str | None:
+def _body_out(target: Target, scrubber: Scrubber) -> str | None:
     if not target.body:
         return None
     text = target.body.decode("utf-8", "replace")
     ctype = (target.headers.get("content-type") or "").lower()
     if "x-www-form-urlencoded" in ctype:
         text = redact.redact_form(text)
-    return redact.redact_text(text, secrets)
+    return scrubber.scrub(text)
 
 
-def _exchange_out(ex: Exchange, secrets: set[str]) -> dict[str, Any]:
+def _exchange_out(ex: Exchange, scrubber: Scrubber) -> dict[str, Any]:
     row: dict[str, Any] = {
         "check": ex.check,
         "method": ex.method,
-        "url": redact.redact_url(ex.url),
-        "route": redact.redact_url(ex.route),
+        "url": scrubber.url(ex.url),
+        "route": scrubber.url(ex.route),
         "at": ex.at,
         "elapsed_ms": ex.elapsed_ms,
     }
@@ -77,13 +69,13 @@ def _exchange_out(ex: Exchange, secrets: set[str]) -> dict[str, Any]:
         row["error"] = ex.error
         row["error_kind"] = ex.error_kind or "other"
     if ex.redirects:
-        row["redirects"] = [redact.redact_url(u) for u in ex.redirects]
+        row["redirects"] = [scrubber.url(u) for u in ex.redirects]
     if ex.local_address:
         row["local_address"] = ex.local_address
     if ex.remote_address:
         row["remote_address"] = ex.remote_address
-    row["request_headers"] = _headers_out(ex.request_headers, secrets)
-    row["response_headers"] = _headers_out(ex.response_headers, secrets)
+    row["request_headers"] = _headers_out(ex.request_headers, scrubber)
+    row["response_headers"] = _headers_out(ex.response_headers, scrubber)
     if ex.body:
         excerpt = ex.text[:BODY_EXCERPT_CHARS]
         row["body_excerpt"] = excerpt
@@ -93,17 +85,26 @@ def _exchange_out(ex: Exchange, secrets: set[str]) -> dict[str, Any]:
     return row
 
 
+def _command_out(cmd: Command) -> dict[str, str]:
+    return {"tool": cmd.tool, "language": cmd.language, "text": cmd.text, "why": cmd.why, "who": cmd.who,
+            "purpose": cmd.purpose}
+
+
+def _query_out(q: OwnerQuery) -> dict[str, str]:
+    return {"tool": q.tool, "language": q.language, "text": q.text, **({"look_for": q.look_for} if q.look_for else {})}
+
+
 def session_to_tree(session: Session, reproduction: str | None = None) -> dict[str, Any]:
     """The redacted tree of one session, ready for tomli_w or json (datetimes stay datetimes)."""
-    secrets = session_secrets(session)
+    scrubber = Scrubber.for_session(session)
     target = session.target
     target_out: dict[str, Any] = {
-        "url": redact.redact_url(target.url),
+        "url": scrubber.url(target.url),
         "method": target.method,
-        "headers": _headers_out(target.headers, secrets),
+        "headers": _headers_out(target.headers, scrubber),
         "source": target.source,
     }
-    body = _body_out(target, secrets)
+    body = _body_out(target, scrubber)
     if body:
         target_out["body"] = body
     if target.browser_user_agent:
@@ -129,6 +130,8 @@ def session_to_tree(session: Session, reproduction: str | None = None) -> dict[s
         "target": target_out,
         "reproduction": reproduction if reproduction is not None else session.reproduction,
         "secret_fingerprints": fingerprints,
+        # Which key made the fingerprints (an added key, schema unchanged): reports compare when key_id matches.
+        "fingerprints": redact.fingerprint_info(),
         "checks": [
             {
                 "id": c.id,
@@ -153,6 +156,7 @@ def session_to_tree(session: Session, reproduction: str | None = None) -> dict[s
                 **({"explanation": c.explanation} if c.explanation else {}),
                 "evidence": list(c.evidence),
                 "fixes": [{"text": f.text, "effort": f.effort, "who": f.who} for f in c.fixes],
+                **({"commands": [_command_out(cmd) for cmd in c.commands]} if c.commands else {}),
             }
             for c in session.causes
         ],
@@ -163,13 +167,14 @@ def session_to_tree(session: Session, reproduction: str | None = None) -> dict[s
                 **({"source": r.source} if r.source else {}),
                 **({"at": r.at} if r.at else {}),
                 **({"lookup": r.lookup} if r.lookup else {}),
+                **({"queries": [_query_out(q) for q in r.queries]} if r.queries else {}),
             }
             for r in session.references
         ],
-        "exchanges": [_exchange_out(ex, secrets) for ex in session.exchanges],
+        "exchanges": [_exchange_out(ex, scrubber) for ex in session.exchanges],
         "changes": [{"at": ch.at, "note": ch.note, "result": ch.result} for ch in session.changes],
     }
-    return _scrub(tree, secrets)
+    return scrubber.tree(tree)
 
 
 # ---------------------------------------------------------------- reading back
@@ -212,6 +217,9 @@ def session_from_tree(data: Any, where: str = "session") -> Session:
         raise SessionFileError(f"{where}: not a wizard403 session (no 'schema' key).")
     if schema != SCHEMA:
         raise SessionFileError(f"{where}: unknown schema version '{schema}'; this wizard403 reads '{SCHEMA}'.")
+    if "target" not in data and "differences" in data and "refused" in data:
+        raise SessionFileError(f"{where}: this is a comparison written by 'wizard403 compare', not a session or report; "
+                               "run compare again with --format md to read it.")
     tgt = _need(data, "target", dict, where)
     url = _need(tgt, "url", str, f"{where} [target]")
     headers = tgt.get("headers", {})
@@ -271,6 +279,11 @@ def session_from_tree(data: Any, where: str = "session") -> Session:
                         for f in row.get("fixes", [])
                     ],
                     explanation=str(row.get("explanation", "")),
+                    commands=[
+                        Command(str(c.get("tool", "")), str(c.get("language", "shell")), str(c.get("text", "")),
+                                str(c.get("why", "")), str(c.get("who", "admin")), str(c.get("purpose", "verify")))
+                        for c in row.get("commands", []) if isinstance(c, dict)
+                    ],
                 )
             )
         for row in _list_of_tables(data, "references", where):
@@ -281,6 +294,11 @@ def session_from_tree(data: Any, where: str = "session") -> Session:
                     source=str(row.get("source", "")),
                     at=_time(row.get("at")),
                     lookup=str(row.get("lookup", "")),
+                    queries=[
+                        OwnerQuery(str(q.get("tool", "")), str(q.get("language", "text")), str(q.get("text", "")),
+                                   str(q.get("look_for", "")))
+                        for q in row.get("queries", []) if isinstance(q, dict)
+                    ],
                 )
             )
         for row in _list_of_tables(data, "exchanges", where):

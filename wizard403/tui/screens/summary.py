@@ -104,7 +104,7 @@ def summary_markdown(session, expert: bool, running: bool, scrubber: Scrubber | 
         "> **Do not work around the block.** Disabling, tricking or bypassing a security control to get past a 403 "
         "creates risk and may be illegal. Send this report to the owner instead.",
     ]
-    return "\n".join(out)
+    return scrubber.scrub("\n".join(out))  # a last pass: evidence and fixes quote what servers said
 
 
 class SummaryScreen(Screen):

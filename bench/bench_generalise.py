@@ -1,0 +1,131 @@
+"""Does the diagnosis generalise? The refusal corpus (tests/corpus/**) scored offline, vendors split in advance.
+
+Run: python bench/bench_generalise.py [--corpus DIR ...] [--show-dev]
+
+Every record becomes one recorded Exchange (status, reason, headers, body and the request when the source gave it)
+and goes through the same offline analysis as `wizard403 check --response`. Printed for DEV and HELD-OUT vendors
+separately: first-cause accuracy, top-3 accuracy, how often `unknown` comes first, how often a "high" (and a
+"medium") first cause is right, and the confusion of the misses. HELD-OUT is the honest figure: no cue word or
+weight was tuned on those vendors, and this script never prints one of their records (only counts). `--show-dev`
+lists every missed DEV record with its key line and ranking, for tuning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.corpus_records import load_records  # noqa: E402
+from wizard403.content import load_content  # noqa: E402
+from wizard403.diagnose import analyse_exchange  # noqa: E402
+from wizard403.diagnose.message import extract_message  # noqa: E402
+from wizard403.textsafe import one_line  # noqa: E402
+
+
+READABLE_AT = 20  # characters of extracted message below which a record has (almost) nothing to read
+
+
+def evaluate(records, content):
+    rows = []
+    for rec in records:
+        exchange = rec.exchange()
+        session = analyse_exchange(exchange, content=content)
+        ranked = [(c.id, c.score, c.likelihood) for c in session.causes]
+        rec.readable = len(extract_message(exchange).text.strip()) >= READABLE_AT
+        rows.append((rec, ranked))
+    return rows
+
+
+def summarise(name: str, rows) -> list[str]:
+    n = len(rows)
+    if not n:
+        return [f"{name}: no records"]
+    first = sum(1 for rec, ranked in rows if ranked and ranked[0][0] == rec.cause)
+    top3 = sum(1 for rec, ranked in rows if rec.cause in [c for c, _, _ in ranked[:3]])
+    unknown = sum(1 for _, ranked in rows if ranked and ranked[0][0] == "unknown")
+    vendors = len({rec.vendor for rec, _ in rows})
+    readable = [(rec, ranked) for rec, ranked in rows if rec.readable]
+    r_n = max(1, len(readable))
+    r_first = sum(1 for rec, ranked in readable if ranked and ranked[0][0] == rec.cause)
+    r_unknown = sum(1 for _, ranked in readable if ranked and ranked[0][0] == "unknown")
+    lines = [f"{name}: {n} records from {vendors} vendors",
+             f"  first cause right : {first:4d} / {n}  {first / n:6.1%}",
+             f"  top-3 right       : {top3:4d} / {n}  {top3 / n:6.1%}",
+             f"  unknown first     : {unknown:4d} / {n}  {unknown / n:6.1%}",
+             f"  with a message to read (>= {READABLE_AT} characters): {len(readable)} records, first cause right "
+             f"{r_first} ({r_first / r_n:.1%}), unknown first {r_unknown} ({r_unknown / r_n:.1%})"]
+    for level in ("high", "medium", "low"):
+        said = [(rec, ranked) for rec, ranked in rows if ranked and ranked[0][0] != "unknown" and ranked[0][2] == level]
+        right = sum(1 for rec, ranked in said if ranked[0][0] == rec.cause)
+        share = f"{right / len(said):6.1%}" if said else "   n/a"
+        lines.append(f"  first is {level:<6}    : {len(said):4d} times, right {right:4d}  {share}")
+    misses = Counter((rec.cause, ranked[0][0] if ranked else "-") for rec, ranked in rows
+                     if not ranked or ranked[0][0] != rec.cause)
+    if misses:
+        lines.append("  misses (labelled -> ranked first):")
+        for (want, got), count in sorted(misses.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"    {count:3d}  {want} -> {got}")
+    return lines
+
+
+def explain(rid: str, records, content) -> None:
+    from wizard403.diagnose.context import facts_of
+    from wizard403.diagnose.cues import cuebook_for
+
+    rec = next((r for r in records if r.id == rid), None)
+    if rec is None or rec.held_out:
+        print(f"\n{rid}: no such DEV record (held-out records are never shown)")
+        return
+    ex = rec.exchange()
+    msg = extract_message(ex)
+    facts = facts_of(ex)
+    hits = cuebook_for(content).match(msg.text, ex.status, facts)
+    session = analyse_exchange(ex, content=content)
+    print(f"\n{rid} [{rec.cause}] status {ex.status} form {msg.form} facts {sorted(facts)}")
+    print("  text:", one_line(msg.text)[:400])
+    print("  cues:", ", ".join(f"{h.cue.id}<{h.quote}>" for h in hits))
+    for c in session.causes[:3]:
+        print(f"  {c.id} {c.score:.2f} {c.likelihood}")
+        for e in c.evidence[:4]:
+            print("     ", one_line(e)[:150])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", action="append", type=Path, help="corpus folder or file (default tests/corpus)")
+    parser.add_argument("--show-dev", action="store_true", help="list every missed DEV record (never held-out ones)")
+    parser.add_argument("--explain", metavar="ID", action="append", default=[],
+                        help="print what the engine read in one DEV record (refused for held-out records)")
+    args = parser.parse_args()
+
+    content = load_content()
+    records = load_records(args.corpus)
+    start = time.perf_counter()
+    rows = evaluate(records, content)
+    elapsed = time.perf_counter() - start
+    dev = [row for row in rows if not row[0].held_out]
+    held = [row for row in rows if row[0].held_out]
+    print(f"corpus: {len(rows)} records, {len({r.vendor for r in records})} vendors; analysed in {elapsed:.2f} s "
+          f"({elapsed / max(1, len(rows)) * 1e3:.1f} ms per record)")
+    print("\n".join(summarise("DEV", dev)))
+    print("\n".join(summarise("HELD-OUT", held)))
+    for rid in args.explain:
+        explain(rid, records, content)
+    if args.show_dev:
+        print("\nmissed DEV records:")
+        for rec, ranked in dev:
+            if ranked and ranked[0][0] == rec.cause:
+                continue
+            top = ", ".join(f"{c} {s:.2f}" for c, s, _ in ranked[:4])
+            print(f"- {rec.id} [{rec.cause}] -> {top}\n    {one_line(rec.data.get('key_line', ''))[:200]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

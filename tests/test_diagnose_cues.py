@@ -1,0 +1,232 @@
+"""The language layer: cue phrases read in the message of refusals no signature was written for, the request's
+context as evidence, and content/cues.toml validated with errors naming file and key."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.test_checks_conduct import result
+from wizard403.checks import run_checks
+from wizard403.content import load_content
+from wizard403.diagnose import analyse_exchange
+from wizard403.diagnose.context import credential_places, facts_of
+from wizard403.diagnose.cues import cuebook_for, load_cuebook
+from wizard403.diagnose.engine import diagnose
+from wizard403.errors import ContentError
+from wizard403.model import Exchange, Headers, ProbeOptions, Session, Target
+
+UA = [("User-Agent", "curl/8.5.0"), ("Accept", "*/*")]
+
+
+def first(status, body="", ctype="application/json", headers=(), url="https://api.unknown-vendor.example/v1/x",
+          request_headers=UA, reason=""):
+    ex = Exchange("recorded", "GET", url, status=status, reason=reason, request_headers=Headers(list(request_headers)),
+                  response_headers=Headers([("Content-Type", ctype), *headers]), body=body.encode("utf-8"))
+    session = analyse_exchange(ex)
+    return session.causes[0], session
+
+
+# ---------------------------------------------------------------- reading services no signature knows
+
+
+@pytest.mark.parametrize("status, body, ctype, cause", [
+    (403, '{"error":{"code":"DAILY_QUOTA_EXCEEDED","message":"You have used all of today\'s calls."}}',
+     "application/json", "rate-limit"),
+    (429, "<Response><Code>ThrottlingException</Code><Message>Slow down.</Message></Response>", "text/xml",
+     "rate-limit"),
+    (403, '{"status":"fail","reason":"ipNotAllowed"}', "application/json", "ip-block"),
+    (403, "<html><title>Bot policy</title><h1>Please identify your client</h1><p>Set a descriptive User-Agent "
+          "and respect our robot policy.</p></html>", "text/html", "bot-challenge"),
+    (403, "<html><title>Zugriff verweigert</title><p>Ihre Anfrage wurde aus Sicherheitsgründen blockiert.</p></html>",
+     "text/html", "waf"),
+    (403, "Blocked request. This host (\"dev.internal.example\") is not allowed.", "text/plain", "config"),
+    (403, '{"message":"XSRF check failed: the crumb is missing"}', "application/json", "csrf"),
+    (403, '{"detail":"Directory listing is not allowed here"}', "application/json", "directory-listing"),
+])
+def test_a_refusal_of_an_unknown_service_is_read_by_its_words(status, body, ctype, cause):
+    top, session = first(status, body, ctype)
+    assert top.id == cause, [(c.id, c.score) for c in session.causes[:3]]
+    assert any(line.startswith("cues/") for line in top.evidence)
+    assert top.likelihood in ("medium", "high")
+
+
+def test_a_stock_page_that_only_restates_the_status_stays_unknown():
+    page = "<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1><p>Access denied.</p></body></html>"
+    top, session = first(403, page, "text/html")
+    assert top.id == "unknown"
+    assert len(session.causes) > 1  # the ranking still lists the causes that remain possible
+
+
+def test_the_producer_wins_where_its_signature_knows_the_page():
+    page = ("<html><title>Attention Required! | Cloudflare</title><h1>Sorry, you have been blocked</h1>"
+            "<p>You do not have permission. Error 1020</p><p>Cloudflare Ray ID: 6b993ced1a281004</p></html>")
+    top, _ = first(403, page, "text/html", headers=[("Server", "cloudflare")])
+    assert top.id == "waf" and not any(line.startswith("cues/") for line in top.evidence)
+
+
+def test_a_success_status_is_read_only_for_clear_refusal_words():
+    top, _ = first(200, "<html><title>Welcome</title><p>Security settings and your profile</p></html>", "text/html")
+    assert top.id == "unknown"
+    top, _ = first(200, '{"status":"0","message":"NOTOK","result":"Max rate limit reached"}')
+    assert top.id == "rate-limit"
+
+
+# ---------------------------------------------------------------- context as evidence
+
+
+S3_MISMATCH = ("<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match "
+               "the signature you provided. Check your key and signing method.</Message></Error>")
+
+
+def test_signature_wording_on_a_presigned_url_is_the_link_not_the_key():
+    url = "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=60&X-Amz-Signature=<sig>"
+    top, session = first(403, S3_MISMATCH, "application/xml", headers=[("Server", "AmazonS3")], url=url)
+    assert top.id == "signed-url", [(c.id, c.score) for c in session.causes[:3]]
+    header_signed = UA + [("Authorization", "AWS4-HMAC-SHA256 Credential=<key>/s3, Signature=<sig>")]
+    top, _ = first(403, S3_MISMATCH, "application/xml", headers=[("Server", "AmazonS3")],
+                   url="https://b.s3.amazonaws.com/k", request_headers=header_signed)
+    assert top.id == "credentials"
+
+
+def test_time_skew_on_a_signed_request_points_at_the_clock_or_expiry():
+    body = ('{"error":{"code":"RequestExpired","message":"Request has expired: the request time is too far '
+            'from the server time."}}')
+    signed = UA + [("Authorization", "AWS4-HMAC-SHA256 Credential=<key>"), ("X-Amz-Date", "20240101T000000Z")]
+    top, _ = first(403, body, request_headers=signed)
+    assert top.id == "signed-url"
+
+
+def test_an_anonymous_caller_means_the_credentials_were_not_applied():
+    body = ('{"error":{"code":403,"message":"Anonymous caller does not have storage.objects.get access to the '
+            'object.","errors":[{"reason":"forbidden"}]}}')
+    top, session = first(403, body, request_headers=UA + [("Authorization", "Bearer <token>")])
+    assert top.id == "credentials", [(c.id, c.score) for c in session.causes[:3]]
+    permissions = next(c for c in session.causes if c.id == "permissions")
+    assert permissions.score < top.score
+
+
+@pytest.mark.parametrize("url, headers, place", [
+    ("https://api.telegram.org/bot123456789:AAE-abcdefghijklmnopqrstuvwxyz012345/getMe", [], "url path"),
+    ("https://api.telegram.org/bot<token>/getMe", [], "url path"),
+    ("https://x.example/v1?access_token=abc", [], "query access_token"),
+    ("https://user:pw@x.example/", [], "url user info"),
+    ("https://x.example/", [("Cookie", "sid=1")], "cookie"),
+    ("https://x.example/", [("X-Custom-Auth-Token", "t")], "x-custom-auth-token"),
+])
+def test_credentials_are_found_wherever_the_request_carries_them(url, headers, place):
+    assert place in credential_places(url, Headers(headers))
+    ex = Exchange("recorded", "GET", url, status=403, request_headers=Headers(UA + headers))
+    assert "credentials-sent" in facts_of(ex) and "no-credentials" not in facts_of(ex)
+
+
+def test_no_credentials_only_when_the_request_is_known():
+    assert "no-credentials" in facts_of(Exchange("recorded", "GET", "https://x.example/", request_headers=UA))
+    assert facts_of(Exchange("recorded", "GET", "https://x.example/")) == frozenset()
+
+
+def _scope_session(request_headers):
+    challenge = 'Bearer realm="api", error="insufficient_scope", scope="repo:write admin"'
+    session = Session(Target(url="https://api.example.com/x", headers=Headers(request_headers), source="response"))
+    session.exchanges.append(Exchange("recorded", "GET", "https://api.example.com/x", status=403,
+                                      request_headers=Headers(request_headers),
+                                      response_headers=Headers([("WWW-Authenticate", challenge)])))
+    asyncio.run(run_checks(session, ProbeOptions(), live=False))
+    diagnose(session)
+    return session
+
+
+def test_insufficient_scope_with_no_token_sent_does_not_call_a_token_valid():
+    session = _scope_session(UA)
+    check = result(session, "www-authenticate")
+    assert "valid" not in check.summary and "no token" in check.summary
+    assert "'repo:write' and 'admin'" in check.summary
+    assert session.causes[0].id == "credentials"
+    assert not any("is valid but lacks" in line for c in session.causes for line in c.evidence)
+
+
+def test_insufficient_scope_with_a_token_names_every_scope():
+    session = _scope_session(UA + [("Authorization", "Bearer opaque-token-value")])
+    check = result(session, "www-authenticate")
+    assert "valid but lacks" in check.summary and "'repo:write' and 'admin'" in check.summary
+    assert session.causes[0].id == "permissions"
+
+
+# ---------------------------------------------------------------- content validation
+
+
+def test_shipped_cues_load_and_cover_every_cause_but_unknown_and_cached():
+    book = cuebook_for(load_content())
+    causes = {c.cause for c in book.cues}
+    assert causes >= {"permissions", "credentials", "ip-block", "waf", "bot-challenge", "rate-limit", "csrf",
+                      "signed-url", "app-rule", "directory-listing", "file-permissions", "stale-session",
+                      "not-found", "client-network", "config"}
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[[cues]]\nid = "x"\ncause = "nope"\nweight = 0.5\nphrases = ["a b"]', "cues[1].cause is not a cause id"),
+    ('[[cues]]\nid = "x"\ncause = "waf"\nweight = 1.5\nphrases = ["a b"]', "cues[1].weight must be between"),
+    ('[[cues]]\nid = "x"\ncause = "waf"\nweight = 0.5\nphrases = ["ab*"]', "cues[1].phrases[1] has a word"),
+    ('[[cues]]\nid = "x"\ncause = "waf"\nweight = 0.5\nphrases = ["~ blocked"]', "cues[1].phrases[1] must start"),
+    ('[[cues]]\nid = "x"\ncause = "waf"\nweight = 0.5\nwhen = ["moon"]\nphrases = ["a"]', "cues[1].when[1] must be"),
+    ('[[cues]]\nid = "x"\ncause = "waf"\nweight = 0.5\ncolour = 1\nphrases = ["a"]', "cues[1].colour is not a known"),
+    ('[settings]\ndamping = 2\n', "settings.damping must be between"),
+    ('[[cues]]\nid = "x"\ncause = "waf"\nweight = 0.5\nphrases = ["a"]\n[[cues]]\nid = "x"\ncause = "waf"\n'
+     'weight = 0.5\nphrases = ["b"]', 'cues[2].id repeats "x"'),
+    ("[[cues]\n", "not valid TOML"),
+])
+def test_a_broken_cues_file_is_one_sentence_naming_file_and_key(tmp_path, text, message):
+    (tmp_path / "cues.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ContentError) as err:
+        load_cuebook([tmp_path])
+    assert str(err.value).startswith(str(tmp_path / "cues.toml")) and message in str(err.value)
+
+
+def test_an_overlay_cue_replaces_the_shipped_one_with_its_id(tmp_path):
+    shipped = load_content().dirs[0]
+    (tmp_path / "cues.toml").write_text(
+        '[[cues]]\nid = "waf-named"\ncause = "waf"\nweight = 0.3\nphrases = ["our shield said no"]\n', encoding="utf-8")
+    book = load_cuebook([shipped, tmp_path])
+    waf = next(c for c in book.cues if c.id == "waf-named")
+    assert waf.weight == 0.3 and waf.phrases == ("our shield said no",)
+    hits = book.match("Our shield said NO", 403, frozenset())
+    assert [h.cue.id for h in hits] == ["waf-named"]
+
+
+def test_phrases_fold_case_and_accents_and_allow_prefixes_and_any_word(tmp_path):
+    (tmp_path / "cues.toml").write_text(
+        '[[cues]]\nid = "a"\ncause = "waf"\nweight = 0.5\nphrases = ["acces refuse"]\n'
+        '[[cues]]\nid = "b"\ncause = "rate-limit"\nweight = 0.5\nphrases = ["quota exceed*"]\n'
+        '[[cues]]\nid = "c"\ncause = "ip-block"\nweight = 0.5\nphrases = ["ip ~ blocked"]\n', encoding="utf-8")
+    book = load_cuebook([tmp_path])
+    assert [h.cue.id for h in book.match("ACCÈS REFUSÉ", 403, frozenset())] == ["a"]
+    assert [h.cue.id for h in book.match("Quota exceeded for today", 403, frozenset())] == ["b"]
+    assert [h.cue.id for h in book.match("your IP was blocked", 403, frozenset())] == ["c"]
+    assert book.match("your IP is fine", 403, frozenset()) == []
+
+
+def test_a_token_in_the_path_is_not_called_no_credentials():
+    url = "https://api.telegram.org/bot123456789:AAE-abcdefghijklmnopqrstuvwxyz012345/sendMessage"
+    _, session = first(403, '{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}',
+                       url=url)
+    assert session.causes[0].id == "app-rule"
+    assert not any("no credentials at all" in line for c in session.causes for line in c.evidence)
+    _, bare = first(403, '{"ok":false,"description":"Forbidden"}', url="https://api.example.com/v1/x")
+    assert any("no credentials at all" in line for c in bare.causes for line in c.evidence)
+
+
+
+def test_when_nothing_points_anywhere_the_ranking_still_lists_the_possible_causes_and_layers():
+    top, session = first(403, "", "text/plain")
+    assert top.id == "unknown"
+    listed = {c.id: c.layer for c in session.causes[1:]}
+    assert listed.get("permissions") == "identity" and listed.get("ip-block") == "network"
+    assert any(line.startswith("to confirm or rule out permissions") for line in top.evidence)
+
+
+def test_the_longest_reading_wins_over_a_shorter_one_inside_it():
+    top, session = first(403, '{"statusCode":"403","error":"Unauthorized","message":"new row violates row-level '
+                              'security policy for table \\"objects\\""}')
+    assert top.id == "permissions", [(c.id, c.score) for c in session.causes[:3]]
+    assert not any(line.startswith("cues/waf") for c in session.causes for line in c.evidence)

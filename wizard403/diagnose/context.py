@@ -1,0 +1,101 @@
+"""What the request carried, as facts the language layer reads words against.
+
+The same words mean different things on different requests: "signature does not match" on a presigned URL is a
+broken or expired link (signed-url), on a header-signed call a wrong secret key (credentials); "expired" on a signed
+request is the link's lifetime or the client's clock. And a server that says "no credentials" while a token sits in
+the URL path is telling us the token was not applied, not that none was sent. Facts (cues.FACTS):
+
+- `request-known`: the request's headers are known (live, HAR, or a quoted request), so an absence means something;
+- `credentials-sent`: a credential header, a cookie, URL user info, a credential query parameter or a token-shaped
+  path segment;
+- `no-credentials`: the request is known and carries none of those;
+- `signed-url`: the query holds signature parameters (S3, GCS, Azure SAS, CloudFront, OSS, Akamai tokens);
+- `signed-request`: a signed URL, or a request signed in its Authorization header (AWS SigV4, OSS, SharedKey).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+from wizard403.model import CREDENTIAL_HEADERS, Exchange
+
+# Query parameters that sign a URL (names lower-cased).
+SIGNATURE_PARAMS = frozenset(
+    {"x-amz-signature", "x-goog-signature", "x-oss-signature", "signature", "sig", "hdnts", "__token__",
+     "key-pair-id", "x-amz-credential", "x-goog-credential", "googleaccessid", "ossaccesskeyid", "x-ms-signature",
+     "token-signature", "hmac"}
+)
+# Query parameters that carry a credential.
+CREDENTIAL_PARAMS = frozenset(
+    {"token", "access_token", "accesstoken", "api_key", "apikey", "api-key", "key", "auth", "auth_token", "authtoken",
+     "client_secret", "password", "passwd", "secret", "private_token", "sessionid", "jwt", "id_token",
+     "oauth_token", "x-amz-security-token", "sig", "signature", "x-amz-signature", "x-goog-signature"}
+)
+_CSRF_HEADERS = frozenset({"x-csrf-token", "x-xsrf-token", "x-csrftoken"})
+_CREDENTIAL_NAME = re.compile(r"(auth|token|api-?key|secret|session|credential|signature|password)", re.I)
+_SIGNED_AUTH = re.compile(r"^\s*(AWS4-HMAC-SHA256|AWS|OSS|SharedKey(Lite)?|GOOG4-HMAC-SHA256|Signature)\b", re.I)
+# A path segment that is a credential: a bot token, a JWT, a vendor-prefixed token, a placeholder someone wrote.
+_PATH_TOKEN = re.compile(
+    r"(?:^|/)(?:bot\d{5,}:[A-Za-z0-9_-]{20,}"
+    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.?"
+    r"|(?:ghp|gho|ghs|github_pat|glpat|xox[abpr]|sk|pk|rk|hf|npm|pypi)[_-][A-Za-z0-9_-]{16,}"
+    r"|(?:bot)?<(?:token|api[_-]?key|key|secret|bot[_-]?token|access[_-]?token)>)(?:/|$)",
+    re.I,
+)
+
+
+def signed_url(url: str) -> bool:
+    """Whether the URL's query signs it (a presigned or SAS link)."""
+    return any(name.lower() in SIGNATURE_PARAMS for name, _ in _query(url))
+
+
+def _query(url: str) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    except ValueError:
+        return []
+
+
+def credential_places(url: str, headers) -> list[str]:
+    """Where the request carries a credential: header names, "cookie", "url user info", "query <name>", "url path"."""
+    places: list[str] = []
+    for name in sorted({n.lower() for n, _ in headers}):
+        if name in _CSRF_HEADERS:
+            continue
+        if name in CREDENTIAL_HEADERS or (_CREDENTIAL_NAME.search(name) and not name.startswith("x-csrf")):
+            places.append(name)
+    try:
+        parts = urlsplit(url)
+        if parts.username or parts.password:
+            places.append("url user info")
+        path = parts.path
+    except ValueError:
+        path = ""
+    for name, _ in _query(url):
+        if name.lower() in CREDENTIAL_PARAMS:
+            places.append(f"query {name}")
+    if _PATH_TOKEN.search(path):
+        places.append("url path")
+    return places
+
+
+def facts_of(exchange: Exchange | None) -> frozenset[str]:
+    """The context facts of the request behind one exchange."""
+    if exchange is None:
+        return frozenset()
+    out: set[str] = set()
+    known = len(exchange.request_headers) > 0
+    if known:
+        out.add("request-known")
+    if credential_places(exchange.url or "", exchange.request_headers):
+        out.add("credentials-sent")
+    elif known:
+        out.add("no-credentials")
+    if signed_url(exchange.url or ""):
+        out.update(("signed-url", "signed-request"))
+    elif any(_SIGNED_AUTH.match(v) for v in exchange.request_headers.get_all("authorization")) or any(
+        n.lower() in ("x-amz-date", "x-goog-date") for n, _ in exchange.request_headers
+    ):
+        out.add("signed-request")
+    return frozenset(out)

@@ -1,0 +1,356 @@
+"""The language layer: cue phrases per cause (content/cues.toml), read in the message a person reads.
+
+Vendor signatures know their producer's exact words; users bring refusals from thousands of services that no
+signature was written for. A person still reads "Daily Limit Exceeded" as a quota and "Blocked host" as a host
+check; the cues encode such readings as word sequences, weighed as hints. They are matched on words (letters and
+digits, case and accents folded), so `ip-not-allowed`, `IP not allowed` and `ipNotAllowed` (split by message.py)
+read alike, in JSON, XML, HTML and plain text.
+
+File format (validated on load, errors name file and key):
+
+    [settings]
+    damping = 0.0                  # cue weights are multiplied by this when a vendor signature already names a cause
+    language_producers = ["api-error-words"]       # signature files that are word lists: one reading with the cues
+    generic_producers = ["http-status"]            # signature files of standards, not of a producer that knows
+    min_status = 400               # responses below this status are not read for cues
+    stock_phrases = ["you don t have permission to access"]   # a server's stock page sentence: it restates the
+                                   # status, so where it is found only cues of weight >= 0.5 still count
+
+    [[cues]]
+    id = "quota-words"             # kebab-case, unique
+    cause = "rate-limit"           # a cause id of DESIGN.md §3 (not unknown)
+    weight = 0.6                   # 0 < weight <= 0.95
+    against = { permissions = -0.3 }   # optional: causes this reading argues against (-0.95..0)
+    when = ["signed-url"]          # optional: context facts that must hold (context.py)
+    unless = ["signed-url"]        # optional: context facts that must not hold
+    damp = false                   # optional (default true): false when context, not the producer, decides
+    status = [403, 429]            # optional: only on these statuses
+    phrases = ["rate limit", "quota exceed*", "too many ~ requests"]
+                                   # words separated by spaces; "word*" matches by prefix, "~" any one word
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from wizard403.content import Content, read_toml, shipped_content_dir
+from wizard403.errors import ContentError
+from wizard403.model import CAUSE_IDS
+
+MAX_CUE_WEIGHT = 0.95
+MAX_TOKENS = 1500  # words of a message read for cues (what a refusal says, it says early)
+MAX_PHRASE_WORDS = 10
+MAX_SPANS = 200  # phrase occurrences collected per message (a page repeating one word cannot make the work grow)
+ANY_WORD = "~"
+FACTS = ("signed-url", "signed-request", "credentials-sent", "no-credentials", "request-known")
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_WORD = re.compile(r"[^\W_]+")
+_SETTINGS_KEYS = ("damping", "language_producers", "generic_producers", "min_status", "stock_phrases")
+STOCK = "stock-page"  # the pseudo cue of settings.stock_phrases
+STOCK_KEEPS = 0.5  # on a stock page, only cues at least this strong still count
+_CUE_KEYS = ("id", "cause", "weight", "against", "when", "unless", "damp", "status", "phrases")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Accès refusé" -> "acces refuse" (both sides of a match are folded alike)."""
+    text = text.casefold()
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
+def words_of(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+@dataclass(frozen=True)
+class Cue:
+    id: str
+    cause: str
+    weight: float
+    against: Mapping[str, float]
+    when: frozenset[str]
+    unless: frozenset[str]
+    damp: bool
+    status: frozenset[int] | None
+    phrases: tuple[str, ...]
+    source: str
+
+
+@dataclass
+class CueHit:
+    cue: Cue
+    phrase: str  # the phrase as written in content
+    quote: str  # the words of the message that matched
+
+    @property
+    def name(self) -> str:
+        return f"cues/{self.cue.id}"
+
+
+@dataclass(frozen=True)
+class Cuebook:
+    cues: tuple[Cue, ...]
+    damping: float = 0.5
+    generic_producers: frozenset[str] = frozenset()  # includes the language producers
+    language_producers: frozenset[str] = frozenset()
+    min_status: int = 400
+    # first word -> [(pattern words, cue index, phrase)]; first-word prefixes indexed by their first 3 letters
+    exact: Mapping[str, tuple] = field(default_factory=dict, hash=False)
+    prefixed: Mapping[str, tuple] = field(default_factory=dict, hash=False)
+
+    def match(self, text: str, status: int | None, facts: frozenset[str] | set[str]) -> list[CueHit]:
+        """Every cue whose phrase occurs in `text` and whose conditions hold; one hit per cue (its first phrase)."""
+        if status is None or status < self.min_status:
+            return []
+        tokens = words_of(text)[:MAX_TOKENS]
+        active = [self._active(c, status, facts) for c in self.cues]
+        n = len(tokens)
+        exact, prefixed = self.exact, self.prefixed
+        starts = [i for i, tok in enumerate(tokens) if tok in exact or tok[:3] in prefixed]
+        spans: list[tuple[int, int, int, str]] = []  # (start, end, cue index, phrase) of every occurrence
+        for i in starts:
+            tok = tokens[i]
+            candidates = exact.get(tok, ())
+            if len(tok) >= 3 and tok[:3] in prefixed:
+                candidates = candidates + prefixed[tok[:3]]
+            for pattern, index, phrase in candidates:
+                end = i + len(pattern)
+                if not active[index] or end > n:
+                    continue
+                if all(_word_ok(p, tokens[i + k]) for k, p in enumerate(pattern)):
+                    spans.append((i, end, index, phrase))
+                    if len(spans) >= MAX_SPANS:
+                        break
+        # The longest reading wins over a shorter one for another cause inside it: "row level security policy" is
+        # not a firewall's "security policy".
+        found: dict[int, CueHit] = {}
+        cues = self.cues
+        longer = [span for span in spans if span[1] - span[0] > 1]  # only a phrase of 2+ words can hold another
+        for start, end, index, phrase in spans:
+            if index in found:
+                continue
+            cause = cues[index].cause
+            inside = any(
+                s <= start and end <= e and (e - s) > (end - start) and cues[other].cause != cause
+                for s, e, other, _ in longer
+            )
+            if not inside:
+                found[index] = CueHit(self.cues[index], phrase, " ".join(tokens[start:end]))
+        hits = [found[i] for i in sorted(found)]
+        if any(h.cue.id == STOCK for h in hits):
+            hits = [h for h in hits if h.cue.id != STOCK and h.cue.weight >= STOCK_KEEPS]
+        return hits
+
+    @staticmethod
+    def _active(cue: Cue, status: int, facts) -> bool:
+        if cue.status is not None and status not in cue.status:
+            return False
+        return cue.when <= facts and not (cue.unless & facts)
+
+
+def _word_ok(pattern: str, token: str) -> bool:
+    if pattern == ANY_WORD:
+        return True
+    if pattern.endswith("*"):
+        return token.startswith(pattern[:-1])
+    return token == pattern
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Loading
+
+
+def _got(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value if len(value) <= 40 else value[:37] + "..."}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "a table" if isinstance(value, dict) else "a list" if isinstance(value, list) else type(value).__name__
+
+
+def _display(path: Path) -> str:
+    try:
+        return "content/" + Path(path).resolve().relative_to(shipped_content_dir().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _weight(src: str, key: str, value: Any, low: float, high: float, zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise ContentError(f"{src}: {key} must be a number between {low} and {high} (got {_got(value)})")
+    if not low <= value <= high or (value == 0 and not zero):
+        raise ContentError(f"{src}: {key} must be between {low} and {high} and not 0 (got {value!r})")
+    return float(value)
+
+
+def _strings(src: str, key: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ContentError(f"{src}: {key} must be a list of non-empty strings (got {_got(value)})")
+    return [" ".join(v.split()) for v in value]
+
+
+def _facts(src: str, key: str, value: Any) -> frozenset[str]:
+    out = _strings(src, key, value)
+    for i, fact in enumerate(out, 1):
+        if fact not in FACTS:
+            raise ContentError(f"{src}: {key}[{i}] must be one of {', '.join(FACTS)} (got {_got(fact)})")
+    return frozenset(out)
+
+
+def _phrase_words(src: str, key: str, phrase: str) -> tuple[str, ...]:
+    words = []
+    for part in phrase.split():
+        if part == ANY_WORD:
+            words.append(part)
+            continue
+        star = part.endswith("*")
+        core = words_of(part[:-1] if star else part)
+        if not core or (star and len(core[-1]) < 3):
+            raise ContentError(
+                f"{src}: {key} has a word that reads as nothing or as a prefix shorter than 3 letters ({_got(part)})"
+            )
+        if star:
+            core[-1] += "*"
+        words.extend(core)
+    if words[0] == ANY_WORD or words[-1] == ANY_WORD or len(words) > MAX_PHRASE_WORDS:
+        raise ContentError(
+            f"{src}: {key} must start and end with a word and have at most {MAX_PHRASE_WORDS} words (got {_got(phrase)})"
+        )
+    return tuple(words)
+
+
+def _cue(src: str, key: str, raw: Any) -> Cue:
+    if not isinstance(raw, dict):
+        raise ContentError(f"{src}: {key} must be a table")
+    for name in raw:
+        if name not in _CUE_KEYS:
+            raise ContentError(f"{src}: {key}.{name} is not a known key (expected one of {', '.join(_CUE_KEYS)})")
+    for required in ("id", "cause", "weight", "phrases"):
+        if required not in raw:
+            raise ContentError(f"{src}: {key}.{required} is missing")
+    cid = raw["id"]
+    if not isinstance(cid, str) or not _ID.match(cid):
+        raise ContentError(f"{src}: {key}.id must be kebab-case (got {_got(cid)})")
+    cause = raw["cause"]
+    if cause not in CAUSE_IDS or cause == "unknown":
+        raise ContentError(f"{src}: {key}.cause is not a cause id a cue can support (got {_got(cause)})")
+    weight = _weight(src, f"{key}.weight", raw["weight"], 0.0, MAX_CUE_WEIGHT)
+    against_raw = raw.get("against", {})
+    if not isinstance(against_raw, dict):
+        raise ContentError(f"{src}: {key}.against must be a table of cause id = negative weight")
+    against = {}
+    for other, w in against_raw.items():
+        if other not in CAUSE_IDS or other == "unknown" or other == cause:
+            raise ContentError(f"{src}: {key}.against.{other} is not another cause id")
+        against[other] = _weight(src, f"{key}.against.{other}", w, -MAX_CUE_WEIGHT, 0.0)
+    damp = raw.get("damp", True)
+    if not isinstance(damp, bool):
+        raise ContentError(f"{src}: {key}.damp must be true or false (got {_got(damp)})")
+    status = None
+    if "status" in raw:
+        codes = raw["status"]
+        if not isinstance(codes, list) or not codes or not all(
+            isinstance(c, int) and not isinstance(c, bool) and 100 <= c <= 999 for c in codes
+        ):
+            raise ContentError(f"{src}: {key}.status must be a non-empty list of status codes (got {_got(codes)})")
+        status = frozenset(codes)
+    phrases = _strings(src, f"{key}.phrases", raw["phrases"])
+    if not phrases:
+        raise ContentError(f"{src}: {key}.phrases must not be empty")
+    for i, phrase in enumerate(phrases, 1):
+        _phrase_words(src, f"{key}.phrases[{i}]", phrase)
+    return Cue(
+        id=cid, cause=cause, weight=weight, against=MappingProxyType(against),
+        when=_facts(src, f"{key}.when", raw.get("when", [])), unless=_facts(src, f"{key}.unless", raw.get("unless", [])),
+        damp=damp, status=status, phrases=tuple(phrases), source=src,
+    )
+
+
+def load_cuebook(dirs: tuple[Path, ...] | list[Path]) -> Cuebook:
+    """`<dir>/cues.toml` of each content dir in order; a later file's cue with the same id replaces the earlier one,
+    and its [settings] keys replace the earlier ones."""
+    by_id: dict[str, Cue] = {}
+    settings: dict[str, Any] = {"damping": 0.0, "generic_producers": frozenset(), "language_producers": frozenset(),
+                                "min_status": 400, "stock_phrases": ()}
+    for directory in dirs:
+        path = Path(directory) / "cues.toml"
+        if not path.is_file():
+            continue
+        src = _display(path)
+        data = read_toml(path)
+        for name in data:
+            if name not in ("settings", "cues"):
+                raise ContentError(f"{src}: {name} is not a known key (expected settings or cues)")
+        raw_settings = data.get("settings", {})
+        if not isinstance(raw_settings, dict):
+            raise ContentError(f"{src}: [settings] must be a table")
+        for name, value in raw_settings.items():
+            if name not in _SETTINGS_KEYS:
+                raise ContentError(f"{src}: settings.{name} is not a known key (expected one of {', '.join(_SETTINGS_KEYS)})")
+            if name == "damping":
+                settings[name] = _weight(src, "settings.damping", value, 0.0, 1.0, zero=True)
+            elif name in ("generic_producers", "language_producers"):
+                settings[name] = frozenset(_strings(src, f"settings.{name}", value))
+            elif name == "stock_phrases":
+                phrases = _strings(src, "settings.stock_phrases", value)
+                for i, phrase in enumerate(phrases, 1):
+                    _phrase_words(src, f"settings.stock_phrases[{i}]", phrase)
+                settings[name] = tuple(phrases)
+            elif isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 999:
+                raise ContentError(f"{src}: settings.min_status must be a status code (got {_got(value)})")
+            else:
+                settings[name] = value
+        raw_cues = data.get("cues", [])
+        if not isinstance(raw_cues, list):
+            raise ContentError(f"{src}: cues must be one or more [[cues]] tables")
+        seen: set[str] = set()
+        for i, raw in enumerate(raw_cues, 1):
+            cue = _cue(src, f"cues[{i}]", raw)
+            if cue.id in seen:
+                raise ContentError(f'{src}: cues[{i}].id repeats "{cue.id}" (cue ids are unique in a file)')
+            seen.add(cue.id)
+            by_id[cue.id] = cue
+    cues = tuple(by_id.values())
+    if settings["stock_phrases"]:
+        cues += (Cue(STOCK, "unknown", 0.0, MappingProxyType({}), frozenset(), frozenset(), True, None,
+                     settings["stock_phrases"], "settings"),)
+    exact: dict[str, list] = {}
+    prefixed: dict[str, list] = {}
+    for index, cue in enumerate(cues):
+        for i, phrase in enumerate(cue.phrases, 1):
+            pattern = _phrase_words(cue.source, f"cues[{cue.id}].phrases[{i}]", phrase)
+            first = pattern[0]
+            if first.endswith("*"):
+                prefixed.setdefault(first[:3], []).append((pattern, index, phrase))
+            else:
+                exact.setdefault(first, []).append((pattern, index, phrase))
+    return Cuebook(
+        cues, settings["damping"], settings["generic_producers"] | settings["language_producers"],
+        settings["language_producers"], settings["min_status"],
+        MappingProxyType({k: tuple(v) for k, v in exact.items()}),
+        MappingProxyType({k: tuple(v) for k, v in prefixed.items()}),
+    )
+
+
+_CACHE: dict[int, tuple[Content, Cuebook]] = {}
+
+
+def cuebook_for(content: Content) -> Cuebook:
+    """The compiled cues of one Content (compiled once per Content object, like the signature catalogue)."""
+    cached = _CACHE.get(id(content))
+    if cached is not None and cached[0] is content:
+        return cached[1]
+    book = load_cuebook(content.dirs)
+    if len(_CACHE) >= 16:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[id(content)] = (content, book)
+    return book
