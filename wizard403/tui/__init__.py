@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 DEMO_PORT = 8403  # a stable port lets a resumed demo session re-run its checks
@@ -13,6 +14,14 @@ def run_wizard(session=None, options=None, content=None, live: bool = True, expe
 
     app = make_app(session=session, options=options, content=content, live=live, expert=expert)
     app.run()
+    return exit_code(app)
+
+
+def exit_code(app: Any) -> int:
+    """The app's exit code; after a crash, the one sentence saying where the crash report is (code 1)."""
+    if app.crash_sentence:
+        print(app.crash_sentence, file=sys.stderr)
+        return 1
     return int(app.return_code or 0)
 
 
@@ -32,4 +41,4 @@ def run_demo(scenario_id: str | None, content: Any = None, port: int = 0, expert
     with lab:
         app = make_app(content=content, lab=lab, scenario=scenario_id, expert=expert)
         app.run()
-    return int(app.return_code or 0)
+    return exit_code(app)

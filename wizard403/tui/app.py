@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -22,6 +22,9 @@ from wizard403 import autosave
 from wizard403.model import Change, CheckResult, ProbeOptions, Session, Target
 from wizard403.tui.keys import DEFAULT_KEYS, load_keymap
 
+if TYPE_CHECKING:
+    from wizard403.scrub import Scrubber  # imported on first use: the start screen paints without it
+
 
 class ChecksUpdated(Message):
     """A check started or finished (or all of them did); screens redraw what they show of the session."""
@@ -31,15 +34,24 @@ class ChecksUpdated(Message):
         self.check_id = check_id
 
 
+def step_commands():
+    """The palette's 'Go to step N' provider, imported when the palette first opens (not at start-up)."""
+    from wizard403.tui.commands import StepCommands
+
+    return StepCommands
+
+
 class WizardApp(App[int]):
     CSS_PATH = Path(__file__).parent / "wizard.tcss"
     TITLE = "wizard403"
     SUB_TITLE = "why am I getting 403 Forbidden?"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {step_commands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding(DEFAULT_KEYS["help"], "help", "Help", id="help"),
-        Binding(DEFAULT_KEYS["mode"], "toggle_mode", "Plain/Expert", id="mode"),
+        Binding(DEFAULT_KEYS["mode"], "toggle_mode", "Mode", id="mode", tooltip="Switch plain / expert mode"),
+        Binding(DEFAULT_KEYS["change"], "change", "Record a change", id="change", show=False),
         Binding(DEFAULT_KEYS["cancel"], "cancel_checks", "Stop checks", id="cancel", show=False),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
@@ -69,6 +81,8 @@ class WizardApp(App[int]):
         self.running: set[str] = set()
         self.checks_started = False
         self.last_export = None
+        self.crash_sentence: str | None = None  # set when an unforeseen error stopped the wizard
+        self._scrubber: tuple[tuple, Scrubber] | None = None
 
     @property
     def content(self) -> Any:
@@ -78,6 +92,50 @@ class WizardApp(App[int]):
 
             self._content = load_content()
         return self._content
+
+    # ------------------------------------------------------------ outside text
+
+    @property
+    def scrubber(self) -> Scrubber:
+        """The session's Scrubber, rebuilt when the session, its credentials or its exchanges change."""
+        from wizard403.scrub import Scrubber
+
+        session = self.session
+        key = (id(session), len(session.exchanges), tuple(session.target.headers), session.target.url) if session else ()
+        if self._scrubber is None or self._scrubber[0] != key:
+            self._scrubber = (key, Scrubber.for_session(session))
+        return self._scrubber[1]
+
+    def shown(self, text: object) -> str:
+        """Outside text as the screen may show it: the session's secrets scrubbed, controls made visible."""
+        return self.scrubber.shown(str(text))
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None, markup: bool = False) -> None:
+        """Every notification is plain text (never markup), scrubbed and with its controls made visible."""
+        super().notify(self.shown(message), title=self.shown(title), severity=severity, timeout=timeout, markup=False)
+
+    # ------------------------------------------------------------ crash safety
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An error nobody foresaw: a crash report without locals or secrets, one sentence, exit code 1.
+
+        Replaces Textual's handler, whose traceback dump prints local variables (the Authorization header, the
+        cookies) to the terminal. The autosave already holds every answer; it is left in place for the next start.
+        """
+        from wizard403 import crash
+        from wizard403.scrub import Scrubber
+
+        if self.crash_sentence is None:
+            try:
+                scrubber = self.scrubber
+            except Exception:  # noqa: BLE001 - a broken session must not stop the report
+                scrubber = Scrubber()
+            self.crash_sentence = crash.sentence(crash.write_report(error, scrubber))
+        self._return_code = 1
+        if self._exception is None:  # Pilot re-raises it at the end of run_test, so tests see the error
+            self._exception = error
+            self._exception_event.set()
+        self._close_messages_no_wait()
 
     # ------------------------------------------------------------ start-up
 
@@ -95,18 +153,28 @@ class WizardApp(App[int]):
             from wizard403.tui.screens.start import StartScreen
 
             self.push_screen(StartScreen())
-            saved = autosave.load() if self.use_autosave else None
+            saved, warning = autosave.load_saved() if self.use_autosave else (None, None)
+            if warning:
+                self.notify(warning, severity="warning", timeout=10)
             if saved is not None and (saved.answers or saved.checks):
-                self.offer_resume(saved)
+                try:
+                    self.offer_resume(saved)
+                except Exception as err:  # noqa: BLE001 - a saved session that cannot be shown is set aside
+                    self.notify(autosave.unusable_session(f"shown ({type(err).__name__})"), severity="warning", timeout=10)
 
     def offer_resume(self, saved: Session) -> None:
+        from wizard403.redact import redact_url
+        from wizard403.scrub import Scrubber
         from wizard403.tui.screens.dialogs import ConfirmScreen
 
         answered = len(saved.answers)
+        target = Scrubber.for_session(saved).shown(f"{saved.target.method} {redact_url(saved.target.url)}")
         question = (
-            f"An unfinished session was found: {saved.target.method} {saved.target.url}, "
+            f"An unfinished session was found: {target}, "
             f"{answered} answer{'s' if answered != 1 else ''} recorded, step {saved.step}. Resume it?"
         )
+        if crashed_after_save():
+            question += " The wizard stopped on an internal error after it was saved: if resuming stops it again, start afresh."
 
         def decided(resume: bool | None) -> None:
             if resume:
@@ -149,6 +217,7 @@ class WizardApp(App[int]):
                     f"Session resumed. Secrets are never saved, so {', '.join(dropped)} must be entered again "
                     "(command palette: 'Enter credentials again') before re-running checks.",
                     timeout=10,
+                    markup=False,
                 )
             else:
                 self.notify("Session resumed with your answers.", timeout=5)
@@ -202,7 +271,7 @@ class WizardApp(App[int]):
         """The one error handler for background work: a message, never a crash."""
         if event.state == WorkerState.ERROR:
             err = event.worker.error
-            self.notify(f"The checks stopped: {type(err).__name__}: {err}", severity="error", timeout=10)
+            self.notify(f"The checks stopped: {type(err).__name__}: {err}", severity="error", timeout=10, markup=False)
         elif event.state == WorkerState.CANCELLED and event.worker.group == "checks":
             self.notify("Checks stopped. Re-run them with the step's re-run key.", timeout=5)
 
@@ -239,7 +308,7 @@ class WizardApp(App[int]):
             try:
                 autosave.save(self.session)
             except Exception as err:  # noqa: BLE001 - autosave trouble is shown, never fatal
-                self.notify(f"Autosave failed: {err}", severity="warning")
+                self.notify(f"Autosave failed: {err}", severity="warning", markup=False)
 
     # ------------------------------------------------------------ app-wide actions
 
@@ -247,6 +316,15 @@ class WizardApp(App[int]):
         from wizard403.tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen(self.content))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "change":  # not on the start screen, and not on the change dialog itself
+            return self.session is not None and getattr(self.screen, "OFFERS_CHANGE", True)
+        return True
+
+    def action_change(self) -> None:
+        """f6 on every screen of a session: note what changed and re-test (or say what re-testing needs)."""
+        self.show_change()
 
     def action_toggle_mode(self) -> None:
         self.expert = not self.expert
@@ -269,8 +347,6 @@ class WizardApp(App[int]):
                 yield SystemCommand("Enter credentials again", "After a resume: type the token again (it is never saved)", self.enter_credentials)
             yield SystemCommand("Fold or unfold check details", "Show every exchange of the checks on this step", self.toggle_details)
             yield SystemCommand("Stop running checks", "Cancel the checks that are still running", self.action_cancel_checks)
-            for step in self.content.steps:
-                yield SystemCommand(f"Go to step {step.number}: {step.title}", step.why, lambda n=step.number: self.goto_step(n))
 
     def toggle_details(self) -> None:
         action = getattr(self.screen, "action_details", None)
@@ -309,6 +385,17 @@ def strip_redacted_credentials(session: Session) -> list[str]:
     if dropped:
         session.target.headers = session.target.headers.without(*dropped)
     return dropped
+
+
+def crashed_after_save() -> bool:
+    """A crash report newer than the autosave: resuming may meet the same error (the user then starts afresh)."""
+    from wizard403 import crash
+
+    report, saved = crash.latest_report(), autosave.autosave_path()
+    try:
+        return report is not None and report.stat().st_mtime >= saved.stat().st_mtime
+    except OSError:
+        return False
 
 
 def make_app(**kwargs: Any) -> WizardApp:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Button, Collapsible, Input, Label, ListItem, ListView, RadioButton, RadioSet, Static
 
 from wizard403 import progress
-from wizard403.model import Exchange, Session
+from wizard403.model import CheckResult, Exchange, Session
 from wizard403.redact import redact_header, redact_url
+from wizard403.scrub import Scrubber
+from wizard403.textsafe import one_line
+from wizard403.tui.text import line, plain, status_text
 
 CHECK_MARKS = {"pass": "✔", "fail": "✘", "warn": "!", "info": "·", "skipped": "–", "error": "⚠"}
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -41,7 +43,7 @@ class StepList(ListView):
             if getattr(label, "shown_state", None) == state:
                 continue  # unchanged: no update, no relayout
             label.shown_state = state
-            label.update(f"{progress.MARKS[state]} {step.number} {escape(step.title)}")
+            label.update(line(progress.MARKS[state], f" {step.number} ", step.title))
             label.set_classes(f"state-{state}")
             label.tooltip = progress.WORDS[state]
 
@@ -52,17 +54,50 @@ class StepList(ListView):
         self.post_message(self.Jump(number))
 
 
-def exchange_text(ex: Exchange) -> str:
-    """A redacted, compact rendering of one exchange for the details view."""
-    route = "" if ex.route == "normal" else f"  via {ex.route}"
-    head = f"{ex.method} {redact_url(ex.url)}{route}"
+def exchange_text(ex: Exchange, scrubber: Scrubber | None = None) -> str:
+    """A redacted, compact rendering of one exchange for the details view: plain text, one line per field.
+
+    Every field from outside is scrubbed and kept on its own line (a newline or an escape sequence in a header
+    shows as a visible picture, it cannot forge a line or reach the terminal).
+    """
+    scrubber = scrubber or Scrubber()
+
+    def one(text: object) -> str:
+        return one_line(scrubber.scrub(str(text)))
+
+    route = "" if ex.route == "normal" else f"  via {one(ex.route)}"
+    head = f"{one(ex.method)} {one(redact_url(ex.url))}{route}"
     if ex.status is None:
-        return f"{head}\n  → no answer: {ex.error}"
+        return f"{head}\n  → no answer: {one(ex.error)}"
     lines = [head]
-    lines += [f"  > {k}: {redact_header(k, v)}" for k, v in ex.request_headers]
-    lines.append(f"  ← {ex.status} {ex.reason}  ({ex.elapsed_ms} ms)")
-    lines += [f"  < {k}: {redact_header(k, v)}" for k, v in ex.response_headers]
+    lines += [f"  > {one(k)}: {one(redact_header(k, v))}" for k, v in ex.request_headers]
+    lines.append(f"  ← {one(status_text(ex.status, ex.reason))}  ({ex.elapsed_ms} ms)")
+    lines += [f"  < {one(k)}: {one(redact_header(k, v))}" for k, v in ex.response_headers]
     return "\n".join(lines)
+
+
+def evidence_text(evidence: dict[str, Any], scrubber: Scrubber | None = None) -> str:
+    """A check's evidence as one plain line of `key = value` pairs (scrubbed, controls visible)."""
+    scrubber = scrubber or Scrubber()
+    return "Evidence: " + ", ".join(f"{one_line(scrubber.scrub(str(k)))} = {one_line(scrubber.scrub(str(v)))}" for k, v in evidence.items())
+
+
+def details_text(result: CheckResult, exchanges: list[Exchange], scrubber: Scrubber | None = None) -> str:
+    """Everything the details of one check show, as plain text: evidence, the check's notes, each exchange."""
+    scrubber = scrubber or Scrubber()
+    parts = []
+    if result.evidence:
+        parts.append(evidence_text(result.evidence, scrubber))
+    if result.details:
+        parts.append(scrubber.shown(result.details))
+    parts += [exchange_text(e, scrubber) for e in exchanges]
+    return "\n\n".join(parts)
+
+
+def check_line(mark: str, title: str, summary: str, scrubber: Scrubber | None = None):
+    """A finished check's line: its mark in bold, its title, and the check's summary, all plain text."""
+    scrubber = scrubber or Scrubber()
+    return line((mark, "bold"), " ", scrubber.shown(title), ": ", one_line(scrubber.scrub(summary)))
 
 
 class CheckRow(Vertical):
@@ -88,35 +123,29 @@ class CheckRow(Vertical):
         if not running and key == self.shown:
             return
         self.shown = None if running else key
-        line = self.query_one(".check-line", Static)
         details = self.query_one(".check-details", Collapsible)
-        title = escape(self.title)
+        say = self.app.shown
         if running:
             self.frame = (self.frame + 1) % len(SPINNER)
-            line.update(f"[b]{SPINNER[self.frame]}[/b] {title} [dim]— running…[/dim]")
+            self.query_one(".check-line", Static).update(line((SPINNER[self.frame], "bold"), " ", say(self.title), (" — running…", "dim")))
             self.set_classes("check-row status-running")
             details.display = False
             return
         if result is None:
             waiting = "waiting for the other checks" if busy else "not run"
-            line.update(f"○ {title} [dim]— {waiting}. {escape(self.plain)}[/dim]")
+            self.query_one(".check-line", Static).update(line("○ ", say(self.title), (f" — {waiting}. ", "dim"), (say(self.plain), "dim")))
             self.set_classes("check-row status-none")
             details.display = False
             return
         mark = CHECK_MARKS.get(result.status, "?")
-        line.update(f"[b]{mark}[/b] {title}: {escape(result.summary)}")
+        scrubber = self.app.scrubber
+        self.query_one(".check-line", Static).update(check_line(mark, self.title, result.summary, scrubber))
         self.set_classes(f"check-row status-{result.status}")
         exchanges = [e for e in session.exchanges if e.check == self.check_id] if session else []
-        parts = []
-        if result.evidence:
-            parts.append("Evidence: " + ", ".join(f"{k} = {v}" for k, v in result.evidence.items()))
-        if result.details:
-            parts.append(result.details)
-        parts += [exchange_text(e) for e in exchanges]
-        details.display = bool(parts)
+        text = details_text(result, exchanges, scrubber)
+        details.display = bool(text)
         details.collapsed = not expert
-        self.query_one(".check-details-text", Static).update(escape("\n\n".join(parts)))
-
+        self.query_one(".check-details-text", Static).update(plain(text))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.has_class("rerun-check"):
@@ -146,16 +175,16 @@ class QuestionBlock(Vertical):
         return [(c, c) for c in self.question.choices]
 
     def compose(self) -> ComposeResult:
-        yield Label(escape(self.question.text), classes="question-text")
+        yield Label(plain(self.question.text), classes="question-text")
         if self.question.help:
-            yield Static(escape(self.question.help), classes="question-help")
+            yield Static(plain(self.question.help), classes="question-help")
         if self.question.kind == "text":
             yield Input(value=self.answer or "", placeholder="Type your answer", id=f"text-{self.question.id}", classes="question-input")
         else:
             layout = "answer-set" if self.question.kind == "yesno" else "answer-set choices"
             with RadioSet(id=f"radio-{self.question.id}", classes=layout):
                 for value, label in self.options():
-                    yield RadioButton(label, value=(value == self.answer), name=value)
+                    yield RadioButton(plain(label), value=(value == self.answer), name=value)
             yield Input(value=self.note, placeholder="Notes (optional)", id=f"note-{self.question.id}", classes="question-note")
 
     def _current_answer(self) -> str | None:

@@ -8,6 +8,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+from wizard403.tui.text import plain
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """A yes/no question; dismisses with True or False."""
@@ -20,10 +22,10 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question, classes="dialog-text")
+            yield Label(plain(self.question), classes="dialog-text")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self.yes, id="yes", variant="primary")
-                yield Button(self.no, id="no")
+                yield Button(plain(self.yes), id="yes", variant="primary")
+                yield Button(plain(self.no), id="no")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
@@ -44,10 +46,10 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question, classes="dialog-text")
+            yield Label(plain(self.question), classes="dialog-text")
             yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input", password=self.password)
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self.ok, id="ok", variant="primary")
+                yield Button(plain(self.ok), id="ok", variant="primary")
                 yield Button("Cancel", id="cancel")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

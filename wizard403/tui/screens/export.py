@@ -14,6 +14,8 @@ from textual.widgets import Button, Footer, Header, Input, Label, TabbedContent,
 
 from wizard403.errors import WizardError
 from wizard403.report import render, write_atomic
+from wizard403.textsafe import visible
+from wizard403.tui.app import ChecksUpdated
 from wizard403.tui.keys import DEFAULT_KEYS
 
 FORMATS = (("md", "Markdown (for a ticket)"), ("toml", "TOML (a session the next tier can open)"), ("json", "JSON"))
@@ -27,14 +29,13 @@ class ExportScreen(Screen):
     ]
 
     def compose(self) -> ComposeResult:
-        session = self.app.session
         yield Header()
         with Vertical(id="export-main"):
             yield Label("Exactly what will be shared; secrets show as [redacted sha256:…].", id="export-note", markup=False)
             with TabbedContent(id="export-tabs"):
                 for fmt, title in FORMATS:
                     with TabPane(title, id=f"tab-{fmt}"):
-                        yield TextArea(render(session, fmt, self.app.content), read_only=True, id=f"preview-{fmt}", soft_wrap=True)
+                        yield TextArea(self._preview(fmt), read_only=True, id=f"preview-{fmt}", soft_wrap=True)
             with Horizontal(id="export-path-row"):
                 yield Label("Save to:", id="path-label")
                 yield Input(value=self._default_path("md"), id="export-path")
@@ -43,6 +44,20 @@ class ExportScreen(Screen):
                 yield Button("Copy to clipboard", id="copy")
                 yield Button("Save", id="save", variant="primary")
         yield Footer(compact=True)
+
+    def _preview(self, fmt: str) -> str:
+        """The very text that is saved, only its control characters made visible."""
+        return visible(render(self.app.session, fmt, self.app.content))
+
+    def on_checks_updated(self, message: ChecksUpdated) -> None:
+        """Checks that finish while the preview is open change the report: show what would be saved now."""
+        if message.check_id is not None:
+            return  # one redraw when the run is over, not one per check
+        for fmt, _ in FORMATS:
+            area = self.query_one(f"#preview-{fmt}", TextArea)
+            text = self._preview(fmt)
+            if text != area.text:
+                area.load_text(text)
 
     def _stamp(self) -> str:
         now = self.app.now or dt.datetime.now(dt.timezone.utc)
@@ -74,7 +89,7 @@ class ExportScreen(Screen):
         except WizardError as err:
             self.app.notify(str(err), severity="error")
             return
-        self.app.notify(f"Saved {path}", timeout=6)
+        self.app.notify(f"Saved {path}", timeout=6, markup=False)
         self.app.last_export = path
 
     @on(Button.Pressed, "#copy")

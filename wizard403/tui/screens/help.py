@@ -6,9 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
-
 from wizard403.tui.keys import DEFAULT_KEYS
+from wizard403.tui.markdown import SafeMarkdown
+from wizard403.tui.text import md_plain
 
 
 class HelpScreen(ModalScreen[None]):
@@ -19,7 +19,7 @@ class HelpScreen(ModalScreen[None]):
         self.content = content
 
     def compose(self) -> ComposeResult:
-        faq = "\n\n".join(f"### {item.question}\n\n{item.answer}" for item in self.content.faq)
+        faq = "\n\n".join(f"### {md_plain(item.question)}\n\n{md_plain(item.answer)}" for item in self.content.faq)
         keys = "\n".join(f"| `{key}` | {name.replace('-', ' ')} |" for name, key in DEFAULT_KEYS.items())
         text = (
             "# Help\n\nwizard403 walks you through six steps, runs the checks it can, and ranks the likely causes. "
@@ -29,7 +29,7 @@ class HelpScreen(ModalScreen[None]):
             f"## Questions and answers\n\n{faq}"
         )
         with VerticalScroll(classes="help"):
-            yield Markdown(text)
+            yield SafeMarkdown(text)
 
     def action_dismiss(self) -> None:
         self.dismiss(None)

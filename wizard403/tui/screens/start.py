@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +17,8 @@ from textual.widgets.option_list import Option
 from wizard403 import autosave
 from wizard403.errors import InputError, WizardError
 from wizard403.model import Headers, ProbeOptions, Session, Target
+from wizard403.textsafe import one_line
+from wizard403.tui.text import line as joined, plain, styled
 
 METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 SOURCES = (
@@ -42,25 +43,30 @@ class StartScreen(Screen):
         with VerticalScroll(id="start-main"):
             yield Static(INTRO, id="intro")
             if app.lab is not None:
-                from wizard403.lab import SCENARIOS
+                from wizard403.lab import HOSTILE_SCENARIOS, SCENARIOS
 
-                yield Label("[b]Built-in 403 lab[/b] (on loopback): pick a scenario and press Enter.")
-                yield OptionList(
-                    *[Option(f"{escape(s.title)}  [dim]{escape(s.path)}[/dim]", id=s.id) for s in SCENARIOS],
-                    id="scenarios",
-                )
-                yield Label("[b]Or bring your own:[/b]")
-            yield OptionList(*[Option(text, id=f"source-{kind}") for kind, text in SOURCES], id="sources")
-            recent = autosave.recent_targets() if app.use_autosave else []
+                yield Label(joined(("Built-in 403 lab", "bold"), " (on loopback): pick a scenario and press Enter."))
+                yield OptionList(*[Option(joined(s.title, "  ", (s.path, "dim")), id=s.id) for s in SCENARIOS], id="scenarios")
+                if HOSTILE_SCENARIOS:
+                    yield Label(joined(("The hostile corner", "bold"), ": refusals whose text tries to trick the reader."))
+                    yield OptionList(
+                        *[Option(joined(s.title, "  ", (s.path, "dim")), id=s.id) for s in HOSTILE_SCENARIOS],
+                        id="hostile-scenarios",
+                    )
+                yield Label(styled("Or bring your own:", "bold"))
+            yield OptionList(*[Option(plain(text), id=f"source-{kind}") for kind, text in SOURCES], id="sources")
+            recent, warning = autosave.load_recent() if app.use_autosave else ([], None)
+            if warning:
+                app.notify(warning, severity="warning", timeout=10)
             if recent:
                 yield Label("Recently used (secrets are never remembered):")
-                yield OptionList(*[Option(f"{m} {escape(u)}", id=f"recent-{i}") for i, (m, u) in enumerate(recent)], id="recent")
+                yield OptionList(*[Option(recent_prompt(m, u), id=f"recent-{i}") for i, (m, u) in enumerate(recent)], id="recent")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#scenarios" if self.app.lab is not None else "#sources", OptionList).focus()
 
-    @on(OptionList.OptionSelected, "#scenarios")
+    @on(OptionList.OptionSelected, "#scenarios, #hostile-scenarios")
     def scenario_chosen(self, event: OptionList.OptionSelected) -> None:
         self.app.begin_scenario(event.option.id)
 
@@ -87,7 +93,7 @@ class SourceScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="source-main"):
-            yield Label(f"[b]{dict(SOURCES)[self.kind]}[/b]")
+            yield Label(styled(dict(SOURCES)[self.kind], "bold"))
             yield from getattr(self, f"_compose_{self.kind}")()
             yield Static("", id="start-error", markup=False)
             with Horizontal(id="nav"):
@@ -131,7 +137,9 @@ class SourceScreen(Screen):
             first.first().focus()
 
     def error(self, text: str) -> None:
-        self.query_one("#start-error", Static).update(text)
+        from wizard403.scrub import Scrubber
+
+        self.query_one("#start-error", Static).update(plain(Scrubber().shown(text)))
         self.app.bell()
 
     @on(Button.Pressed, "#back")
@@ -152,7 +160,7 @@ class SourceScreen(Screen):
         listing.clear_options()
         for entry in archive.ordered():
             mark = "✘" if entry.refused else " "
-            listing.add_option(Option(f"{mark} {entry.status} {entry.method} {escape(entry.url[:90])}", id=f"har-{entry.index}"))
+            listing.add_option(Option(joined(f"{mark} {entry.status} ", one_line(str(entry.method)), " ", har_url(entry.url)), id=f"har-{entry.index}"))
         self.error("" if archive.refused_entries() else "No refused request (401, 403 or a block page) in this file; pick any entry.")
         listing.focus()
 
@@ -243,6 +251,20 @@ class SourceScreen(Screen):
         target = Target(url=url, method=method, headers=headers)
         check_unsafe(target, options)
         return Session(target=target), options
+
+
+def recent_prompt(method: str, url: str):
+    """A remembered target as the list shows it: plain text on one line, whatever the file holds."""
+    from wizard403.scrub import Scrubber
+
+    return joined(one_line(method), " ", one_line(Scrubber().scrub(url)))
+
+
+def har_url(url: str) -> str:
+    from wizard403.redact import redact_url
+    from wizard403.scrub import Scrubber
+
+    return one_line(Scrubber().scrub(redact_url(str(url))))[:90]
 
 
 def check_unsafe(target: Target, options: ProbeOptions) -> None:

@@ -2,38 +2,35 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Markdown, Static
+from textual.widgets import Button, Footer, Header, Static
 
 from wizard403.tui.app import ChecksUpdated
 from wizard403.tui.keys import DEFAULT_KEYS
+from wizard403.tui.markdown import SafeMarkdown
+from wizard403.tui.text import line, md_plain, styled
 from wizard403.tui.widgets import CheckRow, QuestionBlock, StepList
-
-
-def escape_md(text: str) -> str:
-    """Content text shown as Markdown: keep it literal where Markdown would read it as markup."""
-    return text.replace("<", "&lt;")
 
 
 class StepScreen(Screen):
     BINDINGS = [
         Binding(DEFAULT_KEYS["next"], "next", "Next", id="next"),
         Binding(DEFAULT_KEYS["back"], "back", "Back", id="back"),
-        Binding(DEFAULT_KEYS["rerun-step"], "rerun_step", "Re-run step", id="rerun-step"),
+        Binding(DEFAULT_KEYS["rerun-step"], "rerun_step", "Re-run step", id="rerun-step", show=False),
         Binding(DEFAULT_KEYS["rerun-all"], "rerun_all", "Re-run all", id="rerun-all", show=False),
         Binding(DEFAULT_KEYS["summary"], "summary", "Summary", id="summary"),
-        Binding(DEFAULT_KEYS["details"], "details", "Details", id="details"),
+        Binding(DEFAULT_KEYS["details"], "details", "Details", id="details", show=False),
         Binding(DEFAULT_KEYS["export"], "export", "Export", id="export"),
     ]
 
     def __init__(self, number: int) -> None:
         super().__init__(name=f"step-{number}")
         self.number = number
+        self._rows: tuple[StepList, list[CheckRow]] | None = None  # found once: a DOM query per check event is slow
 
     @property
     def step(self):
@@ -48,19 +45,19 @@ class StepScreen(Screen):
             yield StepList(app.content.steps, self.number, id="steps")
             with VerticalScroll(id="main"):
                 yield Static(self._target_line(), id="target")
-                yield Static(f"[b]Step {step.number} of {len(app.content.steps)}: {escape(step.title)}[/b]", id="step-title")
-                yield Markdown(escape_md(step.why), id="step-why")
+                yield Static(styled(f"Step {step.number} of {len(app.content.steps)}: {step.title}", "bold"), id="step-title")
+                yield SafeMarkdown(md_plain(step.why), id="step-why")
                 if step.checks:
-                    yield Static("[b]Automated checks[/b]", classes="section")
+                    yield Static(styled("Automated checks", "bold"), classes="section")
                     with Vertical(id="checks"):
                         for check_id in step.checks:
                             info = app.content.checks.get(check_id)
                             title = info.title if info else check_id
                             plain = (info.expert if app.expert else info.plain) if info else ""
                             yield CheckRow(check_id, title, plain)
-                yield Markdown(self._step_markdown(), id="step-text")
+                yield SafeMarkdown(self._step_markdown(), id="step-text")
                 if step.questions:
-                    yield Static("[b]Your answers[/b] [dim](what no probe can know)[/dim]", classes="section")
+                    yield Static(line(("Your answers", "bold"), " ", ("(what no probe can know)", "dim")), classes="section")
                     for question in step.questions:
                         answer = session.answer_for(question.id) if session else None
                         yield QuestionBlock(question, answer.answer if answer else None, answer.note if answer else "")
@@ -71,19 +68,21 @@ class StepScreen(Screen):
                     yield Button("See the summary →" if last else "Next →", id="next", variant="primary")
         yield Footer(compact=True)
 
-    def _target_line(self) -> str:
+    def _target_line(self):
         session = self.app.session
         if session is None:
             return ""
         from wizard403.redact import redact_url
+        from wizard403.textsafe import one_line
 
-        how = "" if self.app.live else " [dim](recorded evidence, offline)[/dim]"
-        return f"[dim]Target:[/dim] {escape(session.target.method)} {escape(redact_url(session.target.url))}{how}"
+        how = "" if self.app.live else " (recorded evidence, offline)"
+        target = one_line(self.app.scrubber.scrub(f"{session.target.method} {redact_url(session.target.url)}"))
+        return line(("Target:", "dim"), " ", target, (how, "dim"))
 
     def _step_markdown(self) -> str:
         step = self.step
-        todo = "\n".join(f"- {escape_md(item)}" for item in step.what_to_do)
-        return f"**What to do**\n\n{todo}\n\n> **Tip:** {step.tip}"
+        todo = "\n".join(f"- {md_plain(item)}" for item in step.what_to_do)
+        return f"**What to do**\n\n{todo}\n\n> **Tip:** {md_plain(step.tip)}"
 
     def on_mount(self) -> None:
         self.app.session.step = self.number if self.app.session else self.number
@@ -98,9 +97,13 @@ class StepScreen(Screen):
         self.refresh_checks()
 
     def refresh_checks(self) -> None:
+        """Redraw the marks and the rows (called on every check event, on every open screen: kept cheap)."""
         app = self.app
-        self.query_one(StepList).update_marks(app.session, app.running)
-        for row in self.query(CheckRow):
+        if self._rows is None:
+            self._rows = (self.query_one(StepList), list(self.query(CheckRow)))
+        steps, rows = self._rows
+        steps.update_marks(app.session, app.running)
+        for row in rows:
             row.show(app.session, row.check_id in app.running, app.expert, bool(app.running))
 
     # ---------------------------------------------------------------- answers

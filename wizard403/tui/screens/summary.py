@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from textual import on
@@ -9,12 +10,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Markdown
+from textual.widgets import Button, Footer, Header
 
 from wizard403.report import reproduction_for
-from wizard403.report.markdown import LAYER_WORDS, WHO_WORDS, describe_denial
+from wizard403.report.markdown import DENIAL_FIELDS, LAYER_WORDS, WHO_WORDS
+from wizard403.scrub import Scrubber
+from wizard403.textsafe import md_fence
 from wizard403.tui.app import ChecksUpdated
 from wizard403.tui.keys import DEFAULT_KEYS
+from wizard403.tui.markdown import SafeMarkdown
+from wizard403.tui.text import md_plain
 
 PLAIN_CAUSES = 3
 SOURCE_PREFIX = re.compile(r"^[\w./-]+(?: [\w./-]+)?: ")
@@ -27,74 +32,95 @@ def plain_evidence(line: str) -> str:
     return line[:1].upper() + line[1:]
 
 
-def summary_markdown(session, expert: bool, running: bool) -> str:
-    """The summary as Markdown (redacted: the reproduction goes through the redacting writer)."""
+def denial_markdown(evidence: dict, md) -> str:
+    """What the refusal says, one Markdown line of `label "value"` pairs, every value quoted as plain text."""
+    parts = []
+    for key, label in DENIAL_FIELDS:
+        value = evidence.get(key)
+        if not value or isinstance(value, (dict, list)):
+            continue
+        text = str(value)
+        if key == "reset_time" and text.isdigit() and len(text) in (9, 10):
+            text = dt.datetime.fromtimestamp(int(text), dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        text = text if len(text) <= 160 else text[:157] + "…"
+        parts.append(f"{label} “{md(text)}”")
+    return "; ".join(parts)
+
+
+def summary_markdown(session, expert: bool, running: bool, scrubber: Scrubber | None = None) -> str:
+    """The summary as Markdown for `SafeMarkdown`: the wizard's own structure, and every text that came from the
+    session (the server's words, the evidence, ids, the reproduction) scrubbed and escaped so it reads as written."""
     if session is None:
         return "No session yet."
+    scrubber = scrubber or Scrubber.for_session(session)
+
+    def md(text: object) -> str:
+        return md_plain(scrubber.scrub(str(text)))
+
     verdict = session.verdict
     out = ["# Summary", ""]
     if running:
         out += ["*Checks are still running; this summary will update.*", ""]
     if verdict.reproduced is False:
-        out.append("**Access works from here now**: the refusal did not reproduce. The causes below explain what was seen earlier or on another machine.")
+        out += ["**Access works from here now**: the refusal did not reproduce. The causes below explain what was seen earlier or on another machine.", ""]
     elif verdict.reproduced and not any(e.check == "baseline" for e in session.exchanges):
-        out.append("**The recorded response is a refusal** (analysed offline, nothing was sent).")
+        out += ["**The recorded response is a refusal** (analysed offline, nothing was sent).", ""]
     elif verdict.reproduced:
-        out.append("**The request is refused now** (reproduced).")
-    out.append(f"**Who said no:** {LAYER_WORDS.get(verdict.who_refused, verdict.who_refused)}.")
+        out += ["**The request is refused now** (reproduced).", ""]
+    out.append(f"**Who said no:** {md(LAYER_WORDS.get(verdict.who_refused, verdict.who_refused))}.")
     denial = session.check("denial-message")
-    said = describe_denial(denial.evidence) if denial is not None else ""
+    said = denial_markdown(denial.evidence, md) if denial is not None else ""
     if said:
         out += ["", f"**What the refusal says:** {said}"]
     if verdict.summary:
-        out += ["", verdict.summary]
+        out += ["", md(verdict.summary)]
     out.append("")
     causes = session.causes if expert else session.causes[:PLAIN_CAUSES]
     if not causes:
         out += ["No cause ranked yet: run the checks or answer a few questions."]
     for i, cause in enumerate(causes, 1):
-        score = f", score {cause.score:.2f}, `{cause.id}`, layer {cause.layer}" if expert else ""
-        out += [f"## {i}. {cause.title}", "", f"*Likelihood: {cause.likelihood}{score}*", ""]
+        score = f", score {cause.score:.2f}, {md(cause.id)}, layer {md(cause.layer)}" if expert else ""
+        out += [f"## {i}. {md(cause.title)}", "", f"*Likelihood: {md(cause.likelihood)}{score}*", ""]
         if cause.explanation:
-            out += [cause.explanation, ""]
+            out += [md(cause.explanation), ""]
         evidence = cause.evidence if expert else [plain_evidence(e) for e in cause.evidence[:3]]
         if evidence:
-            out += ["**Why we think so**", ""] + [f"- {e}" for e in evidence] + [""]
+            out += ["**Why we think so**", ""] + [f"- {md(e)}" for e in evidence] + [""]
         if cause.fixes:
             out += ["**What to do**", ""]
-            out += [f"- {f.text} *({WHO_WORDS.get(f.who, f.who)}, {f.effort})*" for f in cause.fixes]
+            out += [f"- {md(f.text)} *({md(WHO_WORDS.get(f.who, f.who))}, {md(f.effort)})*" for f in cause.fixes]
             out.append("")
     if session.references:
         out += ["## Ids to quote to the owner", ""]
-        out += [f"- **{r.kind}**: `{r.value}`" + (f" — {r.lookup}" if r.lookup else "") for r in session.references]
+        out += [f"- **{md(r.kind)}**: {md(r.value)}" + (f" — {md(r.lookup)}" if r.lookup else "") for r in session.references]
         out.append("")
     repro = reproduction_for(session)
     if repro:
-        from wizard403.scrub import session_secrets
         from wizard403.redact import redact_text
+        from wizard403.scrub import session_secrets
 
-        out += ["## Minimal reproduction (redacted)", "", "```sh", redact_text(repro, session_secrets(session)), "```", ""]
+        out += ["## Minimal reproduction (redacted)", "", md_fence(scrubber.scrub(redact_text(repro, session_secrets(session))), "sh"), ""]
     out += [
         "> **Do not work around the block.** Disabling, tricking or bypassing a security control to get past a 403 "
         "creates risk and may be illegal. Send this report to the owner instead.",
     ]
-    from wizard403.scrub import Scrubber
-
-    return Scrubber.for_session(session).scrub("\n".join(out))  # evidence and fixes quote what servers said
+    return scrubber.scrub("\n".join(out))  # a last pass: evidence and fixes quote what servers said
 
 
 class SummaryScreen(Screen):
     BINDINGS = [
-        Binding(DEFAULT_KEYS["back"], "back", "Back to the steps", id="back"),
+        Binding(DEFAULT_KEYS["back"], "back", "Back", id="back", tooltip="Back to the steps"),
         Binding(DEFAULT_KEYS["export"], "export", "Export", id="export"),
-        Binding(DEFAULT_KEYS["change"], "change", "Record a change", id="change"),
+        Binding(DEFAULT_KEYS["change"], "change", "Change", id="change", tooltip="Record a change and re-test"),
         Binding(DEFAULT_KEYS["rerun-all"], "rerun_all", "Re-run all", id="rerun-all"),
     ]
+
+    _pending = None  # the timer of a redraw asked for while checks run
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="summary-main"):
-            yield Markdown(self._markdown(), id="summary-text")
+            yield SafeMarkdown(self._markdown(), id="summary-text")
             with Horizontal(id="nav"):
                 yield Button("← Back to the steps", id="back")
                 yield Button("Did it fix it? Record a change", id="change")
@@ -102,10 +128,24 @@ class SummaryScreen(Screen):
         yield Footer(compact=True)
 
     def _markdown(self) -> str:
-        return summary_markdown(self.app.session, self.app.expert, bool(self.app.running))
+        return summary_markdown(self.app.session, self.app.expert, bool(self.app.running), self.app.scrubber)
 
     def on_checks_updated(self, message: ChecksUpdated) -> None:
-        self.query_one("#summary-text", Markdown).update(self._markdown())
+        """Redraw when the summary changed: at once when all checks are done, at most every half second before
+        (re-mounting the Markdown on each of a run's check events made the wizard crawl)."""
+        if message.check_id is None:
+            self.redraw()
+        elif self._pending is None:
+            self._pending = self.set_timer(0.5, self.redraw)
+
+    def redraw(self) -> None:
+        if self._pending is not None:
+            self._pending.stop()
+            self._pending = None
+        text = self._markdown()
+        widget = self.query_one("#summary-text", SafeMarkdown)
+        if text != widget.source:
+            widget.update(text)
 
     @on(Button.Pressed, "#back")
     def action_back(self) -> None:
