@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+
+os.environ.setdefault("WIZARD403_FINGERPRINT_KEY", "wizard403-screenshots")  # the same fingerprints on every machine
 import shutil
 import subprocess
 import sys

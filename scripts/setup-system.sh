@@ -5,6 +5,8 @@ set -euo pipefail
 need=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v rsvg-convert >/dev/null 2>&1 || need+=(librsvg2-bin)
+command -v jq >/dev/null 2>&1 || need+=(jq)
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
