@@ -15,6 +15,9 @@ def isolated_state(tmp_path, monkeypatch):
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    from wizard403 import scrub
+
+    scrub._RUN_SECRETS.clear()  # secrets one test's run remembered (process-wide) must not scrub the next test's screen
     yield
 
 
