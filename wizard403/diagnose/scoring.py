@@ -31,11 +31,23 @@ class Contribution:
     weight: float
     counted: bool = True
     group: str = ""  # signatures of one producer share a group; only the strongest of a group counts
+    # What it rests on (observations.py): the extracted messages and field values, so that lines stating the same
+    # observation are shown as one.
+    said: frozenset[str] = frozenset()
+    quote: str = ""  # the message it quotes after its text (a cue's headline), left out where a line above shows it
 
-    def line(self) -> str:
+    def line(self, also: list[Contribution] | tuple = (), quote: bool = True) -> str:
+        """The evidence line; `also` are other contributions stating the same observation, named after the text."""
+        text = f"{self.text}: {self.quote}" if self.quote and quote else self.text
+        if also:
+            named = [f"{c.source} ({c.weight:+.2f})" if c.counted else f"{c.source} (not counted again)" for c in also]
+            listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+            text = text.rstrip()
+            text += f" The same observation also from {listed}." if text[-1:] in ".!?" else (
+                f"; the same observation also from {listed}.")
         if not self.counted:
-            return f"{self.source}: {self.text} (same observation as another {self.group} signature, not counted again)"
-        return f"{self.source}: {self.text} ({self.weight:+.2f})"
+            return f"{self.source}: {text} (same observation as another {self.group} signature, not counted again)"
+        return f"{self.source}: {text} ({self.weight:+.2f})"
 
 
 @dataclass
