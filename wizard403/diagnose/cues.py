@@ -65,8 +65,34 @@ def fold(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
+# Spelling variants read as one word, on both sides of a match (the message and the phrases): British -ise/-isation
+# as -ize/-ization ("unauthorised" = "unauthorized"), and plurals as their singular ("permissions" = "permission",
+# "policies" = "policy"), so that a phrase written once matches the forms services use.
+_BRITISH = (("isations", "izations"), ("isation", "ization"), ("ising", "izing"), ("ised", "ized"), ("ises", "izes"),
+            ("iser", "izer"), ("ise", "ize"))
+_SAME_WORD = {"licence": "license", "licences": "license", "defence": "defense", "cancelled": "canceled"}
+_KEEP_S = ("ss", "us", "is", "ous")
+
+
+def variant(word: str) -> str:
+    """One spelling of a word: -ise as -ize, plural as singular ("policies" -> "policy", "tokens" -> "token")."""
+    same = _SAME_WORD.get(word)
+    if same:
+        return same
+    if len(word) >= 5 and word.isalpha():
+        for british, american in _BRITISH:
+            if word.endswith(british) and len(word) - len(british) >= 3:
+                word = word[: -len(british)] + american
+                break
+        if word.endswith("ies") and len(word) >= 6:
+            return word[:-3] + "y"
+        if word.endswith("s") and not word.endswith(_KEEP_S):
+            return word[:-1]
+    return word
+
+
 def words_of(text: str) -> list[str]:
-    return _WORD.findall(fold(text))
+    return [variant(w) for w in _WORD.findall(fold(text))]
 
 
 @dataclass(frozen=True)
