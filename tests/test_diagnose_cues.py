@@ -174,6 +174,8 @@ def test_shipped_cues_load_and_cover_every_cause_but_unknown_and_cached():
     ('[settings]\ndamping = 2\n', "settings.damping must be between"),
     ('[[cues]]\nid = "x"\ncause = "waf"\nweight = 0.5\nphrases = ["a"]\n[[cues]]\nid = "x"\ncause = "waf"\n'
      'weight = 0.5\nphrases = ["b"]', 'cues[2].id repeats "x"'),
+    ('[[cues]]\nid = "x"\ncause = "waf"\nweight = 0.5\nnot_status = [1000]\nphrases = ["a"]',
+     "cues[1].not_status must be a non-empty list of status codes"),
     ("[[cues]\n", "not valid TOML"),
 ])
 def test_a_broken_cues_file_is_one_sentence_naming_file_and_key(tmp_path, text, message):
@@ -230,3 +232,26 @@ def test_the_longest_reading_wins_over_a_shorter_one_inside_it():
                               'security policy for table \\"objects\\""}')
     assert top.id == "permissions", [(c.id, c.score) for c in session.causes[:3]]
     assert not any(line.startswith("cues/waf") for c in session.causes for line in c.evidence)
+
+
+def test_permission_words_on_a_401_are_read_as_a_sign_in_problem():
+    """A 401 says the sign-in was not accepted, whatever words come with it; the same words on a 403 are a permission."""
+    on_401, _ = first(401, "permission denied - invalid ticket", "text/plain")
+    on_403, _ = first(403, "permission denied - you may not change this folder", "text/plain")
+    assert on_401.id == "credentials" and on_403.id == "permissions"
+
+
+def test_spelling_variants_read_as_one_word(tmp_path):
+    (tmp_path / "cues.toml").write_text(
+        '[[cues]]\nid = "a"\ncause = "permissions"\nweight = 0.5\nphrases = ["unauthorized organization policy"]\n',
+        encoding="utf-8")
+    book = load_cuebook([tmp_path])
+    assert [h.cue.id for h in book.match("Unauthorised: Organisation policies forbid it", 403, frozenset())] == ["a"]
+
+
+def test_a_hint_for_a_rare_cause_is_not_outranked_by_a_bare_prior():
+    """One weak reading (an item its owner made not exportable) beats the permissions prior, at low likelihood."""
+    top, session = first(403, '{"err":"File not exportable"}', request_headers=UA + [("Authorization", "Bearer abc.def")])
+    assert top.id == "app-rule" and top.likelihood == "low"
+    permissions = next(c for c in session.causes if c.id == "permissions")
+    assert permissions.score < top.score and any(line.startswith("other-evidence:") for line in permissions.evidence)

@@ -77,8 +77,10 @@ FIELDS = frozenset(
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_PRODUCER_KEYS = ("id", "name", "layer", "lookup", "extract")
-_SIGNATURE_KEYS = ("id", "proves", "line", "status", "all", "any", "none", "extract", "causes", "layer", "lookup", "refs")
+_PRODUCER_KEYS = ("id", "name", "layer", "lookup", "extract", "markers", "foreign")
+_SIGNATURE_KEYS = (
+    "id", "proves", "line", "status", "all", "any", "none", "extract", "causes", "layer", "lookup", "refs", "anywhere"
+)
 _MATCHER_EXTRA_KEYS = ("value", "case_sensitive")
 
 
@@ -112,6 +114,7 @@ class Signature:
     extract: tuple[Matcher, ...]
     causes: Mapping[str, float]
     refs: Mapping[str, str]  # group name -> reference kind, every reference group resolved at load
+    anywhere: bool = False  # its own words name the producer: it fires without one of the producer's markers
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,6 +127,10 @@ class Producer:
     refs: Mapping[str, str]
     signatures: tuple[Signature, ...]
     source: str  # the file it came from, for messages
+    # Where an answer can come from this producer: when markers are given, one must hold for its signatures to fire
+    # (except `anywhere` ones); when a foreign mark holds (another producer's header, host or envelope), none fires.
+    markers: tuple[Matcher, ...] = ()
+    foreign: tuple[Matcher, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -305,6 +312,12 @@ class _Builder:
         lookup = self.text("producer.lookup", raw["lookup"])
         extract = self.matchers("producer.extract", raw.get("extract", []))
         producer_groups = self.resolve_groups(extract, {})
+        scope = {}
+        for part in ("markers", "foreign"):
+            scope[part] = self.matchers(f"producer.{part}", raw.get(part, []))
+            for matcher in scope[part]:
+                if matcher.regex is not None and matcher.regex.groupindex:
+                    raise self.fail(matcher.key, f"must not have named groups (producer {part} never extract)")
 
         sigs_raw = data.get("signatures")
         if not isinstance(sigs_raw, list) or not sigs_raw or not all(isinstance(s, dict) for s in sigs_raw):
@@ -318,7 +331,11 @@ class _Builder:
             seen.add(sig.id)
             signatures.append(sig)
         refs = {g: g.replace("_", "-") for g in producer_groups if g not in FIELDS}
-        return Producer(pid, name, layer, lookup, extract, MappingProxyType(refs), tuple(signatures), self.src)
+        if not scope["markers"] and any(sig.anywhere for sig in signatures):
+            raise self.fail("producer.markers", "is missing: a signature says anywhere = true, which only means "
+                            "something when the producer has markers")
+        return Producer(pid, name, layer, lookup, extract, MappingProxyType(refs), tuple(signatures), self.src,
+                        scope["markers"], scope["foreign"])
 
     def signature(self, key: str, raw: dict, layer: str, lookup: str, producer_groups: set[str]) -> Signature:
         self.unknown_keys(key, raw, _SIGNATURE_KEYS)
@@ -350,6 +367,9 @@ class _Builder:
         sig_layer = self.one_of(f"{key}.layer", raw["layer"], LAYERS) if "layer" in raw else layer
         sig_lookup = self.text(f"{key}.lookup", raw["lookup"]) if "lookup" in raw else lookup
         resolved = {g: refs.get(g, g.replace("_", "-")) for g in groups if g not in FIELDS or g in refs}
+        anywhere = raw.get("anywhere", False)
+        if not isinstance(anywhere, bool):
+            raise self.fail(f"{key}.anywhere", f"must be true or false (got {_got(anywhere)})")
         return Signature(
             id=sid,
             proves=proves,
@@ -363,6 +383,7 @@ class _Builder:
             extract=extract,
             causes=MappingProxyType(causes),
             refs=MappingProxyType(resolved),
+            anywhere=anywhere,
         )
 
 

@@ -25,6 +25,7 @@ File format (validated on load, errors name file and key):
     unless = ["signed-url"]        # optional: context facts that must not hold
     damp = false                   # optional (default true): false when context, not the producer, decides
     status = [403, 429]            # optional: only on these statuses
+    not_status = [401]             # optional: never on these statuses
     phrases = ["rate limit", "quota exceed*", "too many ~ requests"]
                                    # words separated by spaces; "word*" matches by prefix, "~" any one word
 """
@@ -54,7 +55,7 @@ _WORD = re.compile(r"[^\W_]+")
 _SETTINGS_KEYS = ("damping", "language_producers", "generic_producers", "min_status", "stock_phrases")
 STOCK = "stock-page"  # the pseudo cue of settings.stock_phrases
 STOCK_KEEPS = 0.5  # on a stock page, only cues at least this strong still count
-_CUE_KEYS = ("id", "cause", "weight", "against", "when", "unless", "damp", "status", "phrases")
+_CUE_KEYS = ("id", "cause", "weight", "against", "when", "unless", "damp", "status", "not_status", "phrases")
 
 
 def fold(text: str) -> str:
@@ -65,8 +66,34 @@ def fold(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
+# Spelling variants read as one word, on both sides of a match (the message and the phrases): British -ise/-isation
+# as -ize/-ization ("unauthorised" = "unauthorized"), and plurals as their singular ("permissions" = "permission",
+# "policies" = "policy"), so that a phrase written once matches the forms services use.
+_BRITISH = (("isations", "izations"), ("isation", "ization"), ("ising", "izing"), ("ised", "ized"), ("ises", "izes"),
+            ("iser", "izer"), ("ise", "ize"))
+_SAME_WORD = {"licence": "license", "licences": "license", "defence": "defense", "cancelled": "canceled"}
+_KEEP_S = ("ss", "us", "is", "ous")
+
+
+def variant(word: str) -> str:
+    """One spelling of a word: -ise as -ize, plural as singular ("policies" -> "policy", "tokens" -> "token")."""
+    same = _SAME_WORD.get(word)
+    if same:
+        return same
+    if len(word) >= 5 and word.isalpha():
+        for british, american in _BRITISH:
+            if word.endswith(british) and len(word) - len(british) >= 3:
+                word = word[: -len(british)] + american
+                break
+        if word.endswith("ies") and len(word) >= 6:
+            return word[:-3] + "y"
+        if word.endswith("s") and not word.endswith(_KEEP_S):
+            return word[:-1]
+    return word
+
+
 def words_of(text: str) -> list[str]:
-    return _WORD.findall(fold(text))
+    return [variant(w) for w in _WORD.findall(fold(text))]
 
 
 @dataclass(frozen=True)
@@ -81,6 +108,7 @@ class Cue:
     status: frozenset[int] | None
     phrases: tuple[str, ...]
     source: str
+    not_status: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -150,7 +178,7 @@ class Cuebook:
 
     @staticmethod
     def _active(cue: Cue, status: int, facts) -> bool:
-        if cue.status is not None and status not in cue.status:
+        if (cue.status is not None and status not in cue.status) or status in cue.not_status:
             return False
         return cue.when <= facts and not (cue.unless & facts)
 
@@ -255,14 +283,17 @@ def _cue(src: str, key: str, raw: Any) -> Cue:
     damp = raw.get("damp", True)
     if not isinstance(damp, bool):
         raise ContentError(f"{src}: {key}.damp must be true or false (got {_got(damp)})")
-    status = None
-    if "status" in raw:
-        codes = raw["status"]
+    statuses: dict[str, frozenset[int] | None] = {"status": None, "not_status": frozenset()}
+    for name in statuses:
+        if name not in raw:
+            continue
+        codes = raw[name]
         if not isinstance(codes, list) or not codes or not all(
             isinstance(c, int) and not isinstance(c, bool) and 100 <= c <= 999 for c in codes
         ):
-            raise ContentError(f"{src}: {key}.status must be a non-empty list of status codes (got {_got(codes)})")
-        status = frozenset(codes)
+            raise ContentError(f"{src}: {key}.{name} must be a non-empty list of status codes (got {_got(codes)})")
+        statuses[name] = frozenset(codes)
+    status = statuses["status"]
     phrases = _strings(src, f"{key}.phrases", raw["phrases"])
     if not phrases:
         raise ContentError(f"{src}: {key}.phrases must not be empty")
@@ -271,7 +302,7 @@ def _cue(src: str, key: str, raw: Any) -> Cue:
     return Cue(
         id=cid, cause=cause, weight=weight, against=MappingProxyType(against),
         when=_facts(src, f"{key}.when", raw.get("when", [])), unless=_facts(src, f"{key}.unless", raw.get("unless", [])),
-        damp=damp, status=status, phrases=tuple(phrases), source=src,
+        damp=damp, status=status, phrases=tuple(phrases), source=src, not_status=statuses["not_status"],
     )
 
 

@@ -20,6 +20,7 @@ from wizard403.specific_fixes import attach_specific_fixes
 from wizard403.diagnose import verdict as _verdict
 from wizard403.diagnose.catalogue import catalogue_for
 from wizard403.diagnose import language as _language
+from wizard403.diagnose import observations as _observations
 from wizard403.diagnose.cues import Cuebook, cuebook_for
 from wizard403.diagnose.scoring import Assessment, Contribution, score_all
 from wizard403.diagnose.signatures import Hit, match_with
@@ -48,10 +49,11 @@ def primary_exchange(session: Session) -> Exchange | None:
 def _signature_contributions(hits: list[Hit], assessments: dict[str, Assessment], book: Cuebook) -> None:
     for hit in hits:
         group = _language.GROUP if hit.producer in book.language_producers else hit.producer
+        said = _observations.from_fields(hit.extracted)
         for cause_id, weight in hit.causes.items():
             if cause_id in assessments:
                 assessments[cause_id].contributions.append(
-                    Contribution(hit.name, "signature", hit.line, weight, group=group)
+                    Contribution(hit.name, "signature", hit.line, weight, group=group, said=said)
                 )
 
 
@@ -116,9 +118,9 @@ def _add_reference(session: Session, ref: Reference) -> None:
     session.add_reference(ref)
 
 
-def _evidence_lines(assessment: Assessment) -> list[str]:
+def _evidence_lines(assessment: Assessment, messages: list[str]) -> list[str]:
     ordered = sorted(assessment.contributions, key=lambda c: (not c.counted, c.weight < 0, -abs(c.weight), c.source))
-    lines = [c.line() for c in ordered]
+    lines = _observations.merged_lines(ordered, messages)
     if assessment.prior_label != "none" and assessment.cause_id != "unknown":
         lines.append(
             f"prior: before any evidence, the general guidance rates this cause {assessment.prior_label} "
@@ -127,7 +129,7 @@ def _evidence_lines(assessment: Assessment) -> list[str]:
     return lines
 
 
-def _to_cause(assessment: Assessment, content: Content, extra: list[str]) -> Cause:
+def _to_cause(assessment: Assessment, content: Content, extra: list[str], messages: list[str]) -> Cause:
     info = content.causes[assessment.cause_id]
     return Cause(
         id=assessment.cause_id,
@@ -135,7 +137,7 @@ def _to_cause(assessment: Assessment, content: Content, extra: list[str]) -> Cau
         likelihood=assessment.likelihood,
         score=assessment.score,
         layer=info.layer,
-        evidence=_evidence_lines(assessment) + extra,
+        evidence=_evidence_lines(assessment, messages) + extra,
         fixes=[Fix(f.text, f.effort, f.who) for f in info.fixes],
         explanation=info.explanation,
     )
@@ -166,8 +168,9 @@ def diagnose(session: Session, content: Content | None = None) -> None:
     reproduced = _verdict.reproduced(primary, hits)
     who, producer_name = _verdict.who_refused(hits, ranked, content, reproduced)
     hints = _verdict.uncertainty_hints(session, content, ranked, hits)
+    messages = _observations.messages_of([c for a in ranked for c in a.contributions])
     session.causes = [
-        _to_cause(a, content, hints if a.cause_id == "unknown" else []) for a in ranked
+        _to_cause(a, content, hints if a.cause_id == "unknown" else [], messages) for a in ranked
     ]
     close = _close_call(ranked)
     if close is not None:

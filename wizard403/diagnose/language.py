@@ -12,6 +12,7 @@ from __future__ import annotations
 from wizard403.diagnose.context import facts_of
 from wizard403.diagnose.cues import Cuebook, words_of
 from wizard403.diagnose.message import extract_message
+from wizard403.diagnose.observations import message_key
 from wizard403.diagnose.scoring import Contribution
 from wizard403.diagnose.signatures import Hit
 from wizard403.model import Exchange
@@ -64,6 +65,7 @@ def contributions(primary: Exchange | None, hits: list[Hit], book: Cuebook) -> l
     reading = producer_reading(hits, book)
     damp = book.damping if reading is not None else 1.0
     said = _quote(message.headline)
+    headline = message_key(message.headline) if message.headline else None
     for cue_hit in found:
         cue = cue_hit.cue
         if primary.status < 400 and cue.weight < DISGUISED_MIN_WEIGHT:
@@ -72,8 +74,10 @@ def contributions(primary: Exchange | None, hits: list[Hit], book: Cuebook) -> l
         if factor == 0:
             continue
         text = f'the message reads "{cue_hit.quote}"'
+        quote, rests_on = "", frozenset()
         if said and cue_hit.quote not in " ".join(words_of(said)):
-            text += f": {said}"
+            quote = said
+            rests_on = frozenset({headline}) if headline else rests_on
         effects = {c: w * factor for c, w in cue.against.items()}
         if cue.damp or cue.cause != reading:
             effects[cue.cause] = cue.weight * factor
@@ -81,5 +85,6 @@ def contributions(primary: Exchange | None, hits: list[Hit], book: Cuebook) -> l
         # readings the context rules out lose weight
         for cause_id, weight in effects.items():
             if weight:
-                out.append((cause_id, Contribution(cue_hit.name, "cue", text, round(weight, 3), group=GROUP)))
+                out.append((cause_id, Contribution(cue_hit.name, "cue", text, round(weight, 3), group=GROUP,
+                                                   said=rests_on, quote=quote)))
     return out

@@ -31,11 +31,23 @@ class Contribution:
     weight: float
     counted: bool = True
     group: str = ""  # signatures of one producer share a group; only the strongest of a group counts
+    # What it rests on (observations.py): the extracted messages and field values, so that lines stating the same
+    # observation are shown as one.
+    said: frozenset[str] = frozenset()
+    quote: str = ""  # the message it quotes after its text (a cue's headline), left out where a line above shows it
 
-    def line(self) -> str:
+    def line(self, also: list[Contribution] | tuple = (), quote: bool = True) -> str:
+        """The evidence line; `also` are other contributions stating the same observation, named after the text."""
+        text = f"{self.text}: {self.quote}" if self.quote and quote else self.text
+        if also:
+            named = [f"{c.source} ({c.weight:+.2f})" if c.counted else f"{c.source} (not counted again)" for c in also]
+            listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+            text = text.rstrip()
+            text += f" The same observation also from {listed}." if text[-1:] in ".!?" else (
+                f"; the same observation also from {listed}.")
         if not self.counted:
-            return f"{self.source}: {self.text} (same observation as another {self.group} signature, not counted again)"
-        return f"{self.source}: {self.text} ({self.weight:+.2f})"
+            return f"{self.source}: {text} (same observation as another {self.group} signature, not counted again)"
+        return f"{self.source}: {text} ({self.weight:+.2f})"
 
 
 @dataclass
@@ -101,6 +113,32 @@ def settle_groups(contributions: list[Contribution]) -> None:
             c.counted = c is best_pos.get(c.group) or c is best_neg.get(c.group)
 
 
+def _priors_give_way(assessments: dict[str, Assessment]) -> None:
+    """A cause that only its prior speaks for does not outrank one that the evidence speaks for.
+
+    A seed's prior says how common a cause is before anything is read ("permissions" 0.45); a hint in the message
+    for a rarer cause (0.05 + a 0.35 reading = 0.38) would otherwise rank the unread prior first, so that reading
+    something makes the answer the cause nobody saw. Where the best-supported cause beats "we cannot tell", such a
+    prior gives way: it loses the share of belief that the best-supported cause's evidence carries, and the line says
+    so.
+    """
+    specific = [a for a in assessments.values() if a.cause_id != "unknown"]
+    supported = [a for a in specific if a.support > 0]
+    if not supported:
+        return
+    best = max(supported, key=lambda a: (a.score, a.support))
+    strongest = max(combine(0.0, [c.weight for c in a.counted]) for a in specific)
+    if best.score < UNKNOWN_BASE * (1.0 - strongest):
+        return  # too weak a reading to beat "we cannot tell": the prior and unknown decide as before
+    for a in specific:
+        if a.support == 0 and a.score >= best.score:
+            weight = -round(best.support, 3)
+            a.contributions.append(Contribution(
+                "other-evidence", "context",
+                f"nothing speaks for this cause, while the evidence speaks for {best.cause_id}", weight))
+            a.score = combine(a.prior, [c.weight for c in a.counted])
+
+
 def score_all(assessments: dict[str, Assessment]) -> list[Assessment]:
     """Score every assessment (unknown last, since it depends on the others) and rank them, most likely first.
 
@@ -110,6 +148,7 @@ def score_all(assessments: dict[str, Assessment]) -> list[Assessment]:
         settle_groups(a.contributions)
         if a.cause_id != "unknown":
             a.score = combine(a.prior, [c.weight for c in a.counted])
+    _priors_give_way(assessments)
     unknown = assessments.get("unknown")
     if unknown is not None:
         # net of the evidence against it: a hint that another signature cancels must not make us sound surer

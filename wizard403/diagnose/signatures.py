@@ -220,6 +220,16 @@ def _hit(signature: Signature, producer: Producer, groups: dict[str, str]) -> Hi
     )
 
 
+def in_scope(producer: Producer, view: ExchangeView) -> bool | None:
+    """Whether this answer can come from the producer: False when another producer's mark is on it, None when the
+    producer has markers and none holds (only its `anywhere` signatures may fire), else True."""
+    if any(test(m, view)[0] for m in producer.foreign):
+        return False
+    if producer.markers and not any(test(m, view)[0] for m in producer.markers):
+        return None
+    return True
+
+
 def match_with(catalogue: Catalogue, exchange: Exchange) -> list[Hit]:
     """Every signature hit on one exchange, in catalogue order (producer id, then file order)."""
     if exchange.error is not None or exchange.status is None:
@@ -227,7 +237,12 @@ def match_with(catalogue: Catalogue, exchange: Exchange) -> list[Hit]:
     view = ExchangeView(exchange)
     hits = []
     for producer in catalogue.producers:
+        scope = in_scope(producer, view) if producer.markers or producer.foreign else True
+        if scope is False:
+            continue
         for signature in producer.signatures:
+            if scope is None and not signature.anywhere:
+                continue
             hit = evaluate(signature, producer, view)
             if hit is not None:
                 hits.append(hit)
