@@ -10,25 +10,13 @@ outside text inside their Markdown goes through `md_plain` (every punctuation ma
 
 from __future__ import annotations
 
-import re
 from typing import Union
 
 from textual.content import Content
 
-from wizard403.textsafe import visible
+from wizard403.textsafe import md_text, visible
 
 Piece = Union[str, Content, "tuple[str, str]"]
-
-# CommonMark lets a backslash escape any ASCII punctuation: these are the marks that could mean something inline
-# (emphasis, code, links, HTML, entities, table cells, strikethrough), and those that could start a block.
-_MD_INLINE = re.compile(r"([\\`*_\[\]<>&|~])")
-_MD_BLOCK_START = re.compile(r"^(\s*)(?:([#>+=-])|(\d+)([.)]))")
-
-
-def _escape_block_start(match: re.Match[str]) -> str:
-    lead, mark, number, dot = match.groups()
-    return f"{lead}\\{mark}" if mark else f"{lead}{number}\\{dot}"
-
 
 def plain(text: object) -> Content:
     """`text` shown exactly as written (controls made visible): brackets are brackets, never markup."""
@@ -55,9 +43,7 @@ def line(*parts: Piece) -> Content:
 
 def md_plain(text: object) -> str:
     """Outside text for a Markdown document, as one paragraph's words: read as written, whatever it contains."""
-    flat = visible(" ".join(str(text).splitlines())).strip()  # leading blanks would make an indented code block
-    escaped = _MD_INLINE.sub(r"\\\1", flat)
-    return _MD_BLOCK_START.sub(_escape_block_start, escaped)
+    return md_text(" ".join(str(text).splitlines()).strip())
 
 
 def status_text(status: int | None, reason: str | None) -> str:
