@@ -56,6 +56,16 @@ def test_check_granted_path_exits_0(lab):
     assert tomllib.loads(proc.stdout)["exchanges"][0]["status"] == 200
 
 
+def test_a_live_404_is_reported_as_neither_refused_nor_granted(lab):
+    """A 404 is not a reproduction of the 403: the report says what the server did answer, and never that the
+    evidence was only recorded (it was probed live) or that some layer refused."""
+    proc = run("check", lab.base_url + "/no-such-page-here", "--format", "md", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert "the server answered `404 Not Found`, which is neither a refusal nor access" in proc.stdout
+    assert "**Who said no:** nobody refused" in proc.stdout
+    assert "recorded evidence" not in proc.stdout and "which layer refused" not in proc.stdout
+
+
 def test_closed_port_exits_4():
     proc = run("check", f"http://127.0.0.1:{free_port()}/", "--format", "json")
     assert proc.returncode == 4
@@ -77,6 +87,8 @@ def test_closed_port_exits_4():
         (("check", "http://127.0.0.1/", "--bogus"), "nrecognized arguments"),
         (("report", "/nonexistent/session.toml"), "no such file"),
         (("demo", "no-such-scenario"), "unknown lab scenario"),
+        (("check", "http://127.0.0.1/", "--log", "/nonexistent/error.log"), "server log /nonexistent/error.log does not exist"),
+        (("check", "http://127.0.0.1/", "--log", "/"), "is a directory, not a file"),
     ],
 )
 def test_bad_input_exits_2_with_one_sentence(args, phrase):

@@ -240,6 +240,10 @@ def test_check_json_and_toml_keep_the_exact_text(lab, scenario_id, fmt):
     assert not CONTROL_RE.search(stderr)
     assert b"\x1b" not in proc.stdout and b"\x07" not in proc.stdout  # escaped as the format requires
     text = proc.stdout.decode("utf-8")
+    # C1 controls (U+009B is CSI to some terminals), bidi overrides and line separators are legal raw in JSON and
+    # TOML strings; written raw, `cat report.json` would reorder or drive the terminal. They arrive escaped.
+    raw = [hex(ord(c)) for c in text if 0x7F <= ord(c) <= 0x9F or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069]
+    assert not raw, raw
     report = json.loads(text) if fmt == "json" else tomllib.loads(text)
     baseline = report["exchanges"][0]
     assert baseline["check"] == "baseline" and baseline["status"] == 403

@@ -164,6 +164,8 @@ def probe_options(args: argparse.Namespace) -> ProbeOptions:
         raise InputError("--timeout must be a positive number of seconds.")
     if args.budget < 1:
         raise InputError("--budget must be at least 1.")
+    if args.log:
+        _check_readable(args.log, "server log")
     return ProbeOptions(
         proxy=args.proxy,
         alt_proxies=list(args.alt_proxy),
@@ -295,6 +297,20 @@ def _read_bytes(path: str, what: str, limit: int = 64 * 1024 * 1024) -> bytes:
         raise InputError(f"the {what} {path} is a directory, not a file.") from None
     except OSError as err:
         raise InputError(f"the {what} {path} cannot be read ({err.strerror}).") from None
+
+
+def _check_readable(path: str, what: str) -> None:
+    """Refuse a missing or unreadable file at once, before any request is sent (a log can be large: not read here)."""
+    import os
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"the {what} {path} does not exist.")
+    if p.is_dir():
+        raise InputError(f"the {what} {path} is a directory, not a file.")
+    if not os.access(p, os.R_OK):
+        raise InputError(f"the {what} {path} cannot be read (permission denied).")
 
 
 def _read_text(path: str, what: str) -> str:

@@ -47,6 +47,16 @@ def one_line(text: str) -> str:
     return visible(text, keep_newlines=False)
 
 
+_DATA_UNSAFE_RE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_serialised(text: str) -> str:
+    """A JSON or TOML document with every C1 control, bidi override and line separator left raw by the serialiser
+    written as a \\uXXXX escape: the document parses to the same data, and `cat report.json` cannot reorder or
+    drive the terminal. Only valid where such characters can occur inside strings only (JSON, tomli-w's TOML)."""
+    return _DATA_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 def has_controls(text: str) -> bool:
     return bool(_CONTROL_RE.search(text))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 
 from wizard403.errors import EXIT_UNREACHABLE
@@ -40,13 +39,9 @@ def render(tree: dict, fmt: str) -> str:
 
     if fmt == "md":
         return compare_markdown(tree)
-    if fmt == "json":
-        from wizard403.report import _json_default
+    from wizard403.report import to_json, to_toml
 
-        return json.dumps(tree, indent=2, ensure_ascii=False, default=_json_default) + "\n"
-    import tomli_w
-
-    return tomli_w.dumps(tree)
+    return to_json(tree) if fmt == "json" else to_toml(tree)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -192,6 +192,13 @@ def summary(
         )
     top = ranked[0] if ranked else None
     who_line = describe_layer(who, producer_name)
+    if primary is not None and primary.status is not None and primary.status not in (401, 403) and session.verdict.reproduced is None:
+        # neither a grant nor a refusal (404, 400, 5xx): say what the server did answer, not which layer refused
+        lead = f"The server answered HTTP {primary.status}, not 403"
+        if top is not None and top.cause_id != "unknown" and top.likelihood in ("high", "medium"):
+            title = content.causes[top.cause_id].title.rstrip(".")
+            return f"{lead}; the most likely explanation is: {title} ({top.likelihood} likelihood)."
+        return f"{lead}: the refusal did not reproduce as such; if the 403 comes back, run the check again while it happens."
     if not close_call and top is not None and top.cause_id != "unknown" and top.likelihood in ("high", "medium"):
         title = content.causes[top.cause_id].title.rstrip(".")
         if who == "unknown":

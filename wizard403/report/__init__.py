@@ -14,6 +14,7 @@ from wizard403.errors import InputError, SessionFileError
 from wizard403.model import Session
 from wizard403.report.markdown import render_markdown
 from wizard403.report.tree import session_from_tree, session_to_tree
+from wizard403.textsafe import escape_serialised
 
 FORMATS = ("toml", "md", "json")
 MAX_SESSION_BYTES = 32 * 1024 * 1024
@@ -36,13 +37,23 @@ def reproduction_for(session: Session) -> str:
     return to_curl(session.target, redact=True)
 
 
+def to_json(tree: dict) -> str:
+    """A tree as JSON: readable Unicode, but nothing that a terminal acts on or reorders (textsafe.escape_serialised)."""
+    return escape_serialised(json.dumps(tree, indent=2, ensure_ascii=False, default=_json_default)) + "\n"
+
+
+def to_toml(tree: dict) -> str:
+    """A tree as TOML, with the same escaping as to_json."""
+    return escape_serialised(tomli_w.dumps(tree))
+
+
 def render(session: Session, fmt: str, content: Any = None) -> str:
     """The report in one of FORMATS; everything goes through the redacting tree."""
     tree = session_to_tree(session, reproduction=reproduction_for(session))
     if fmt == "toml":
-        return tomli_w.dumps(tree)
+        return to_toml(tree)
     if fmt == "json":
-        return json.dumps(tree, indent=2, ensure_ascii=False, default=_json_default) + "\n"
+        return to_json(tree)
     if fmt == "md":
         return render_markdown(tree, content)
     raise InputError(f"unknown report format '{fmt}'; choose one of: {', '.join(FORMATS)}.")

@@ -81,6 +81,12 @@ def who_said_no(who: str, reproduced: bool | None) -> str:
     return LAYER_WORDS.get(who, md_text(str(who)))
 
 
+def status_words(exchange: dict[str, Any]) -> str:
+    """'404 Not Found' from an exchange of the tree (the reason phrase only when the server sent one)."""
+    reason = one_line(str(exchange.get("reason") or "")).strip()
+    return f"{exchange.get('status')} {reason}".strip()
+
+
 def _host(url: str) -> str:
     from urllib.parse import urlsplit
 
@@ -118,9 +124,19 @@ def _verdict_lines(tree: dict[str, Any]) -> list[str]:
         lines.append("**Result:** the request is refused now (reproduced).")
     elif reproduced is False:
         lines.append("**Result:** access was granted when wizard403 tried: the refusal did not reproduce.")
+    elif live:
+        lines.append(
+            f"**Result:** the server answered {md_code(status_words(baselines[-1]))}, which is neither a refusal nor "
+            "access: the 403 did not reproduce as such."
+        )
     else:
         lines.append("**Result:** analysed from recorded evidence, without contacting the server.")
-    who = "nobody yet: the request got no answer" if unanswered else who_said_no(verdict.get("who_refused", "unknown"), reproduced)
+    if unanswered:
+        who = "nobody yet: the request got no answer"
+    elif reproduced is None and live:
+        who = f"nobody refused: the answer was {md_code(status_words(baselines[-1]))}"
+    else:
+        who = who_said_no(verdict.get("who_refused", "unknown"), reproduced)
     lines.append(f"**Who said no:** {who}.")
     if verdict.get("summary"):
         lines.append(f"**In short:** {md_text(verdict['summary'])}")
