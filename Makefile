@@ -4,6 +4,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+JOBS ?= 2  # test processes: CI has two cores, and the TUI walks are CPU-bound
 
 .PHONY: setup system demo test bench screenshots clean
 
@@ -21,7 +22,7 @@ demo: setup
 	$(BIN)/wizard403 demo $(SCENARIO)
 
 test: setup system
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n $(JOBS)
 
 bench: setup
 	for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -65,7 +65,11 @@ async def test_a_broken_keys_toml_warns_and_keeps_the_defaults(own_lab):
     app = make_app(lab=own_lab, scenario="waf", use_autosave=False)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(app, pilot)
-        assert "ignored, it is not valid TOML" in screen_prose(app)
+        # the toast wraps beside the step's own text (where depends on the path's length): read its message, and
+        # that a toast is on screen
+        said = " ".join(str(n.message) for n in app._notifications)
+        assert "ignored, it is not valid TOML" in said and str(path) in said
+        assert "not valid TOML" in screen_prose(app)
         await pilot.press("ctrl+n")
         await settle(app, pilot)
         assert "Step 2 of 6" in screen_prose(app)

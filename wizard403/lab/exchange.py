@@ -117,6 +117,11 @@ class LabState:
         self._sessions: set[str] = set()
         self._error_log: deque[str] = deque(maxlen=ERROR_LOG_KEEP)
         self._error_log_path = Path(error_log_path) if error_log_path else None
+        if self._error_log_path is not None:
+            try:
+                self._error_log_path.touch()  # as nginx does: the log exists from the start, before its first line
+            except OSError:
+                pass
         self._connection = 0
 
     def new_session(self) -> str:
