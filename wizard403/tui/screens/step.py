@@ -25,6 +25,7 @@ class StepScreen(Screen):
         Binding(DEFAULT_KEYS["summary"], "summary", "Summary", id="summary"),
         Binding(DEFAULT_KEYS["details"], "details", "Details", id="details", show=False),
         Binding(DEFAULT_KEYS["export"], "export", "Export", id="export"),
+        Binding(DEFAULT_KEYS["compare"], "compare", "Compare", id="compare", show=False),
     ]
 
     def __init__(self, number: int) -> None:
@@ -64,6 +65,8 @@ class StepScreen(Screen):
                 with Horizontal(id="nav"):
                     yield Button("← Back", id="back", disabled=False)
                     yield Button("Re-run this step", id="rerun")
+                    if self.number == 5:
+                        yield Button("Compare with a request that works", id="compare")
                     last = self.number >= max(s.number for s in app.content.steps)
                     yield Button("See the summary →" if last else "Next →", id="next", variant="primary")
         yield Footer(compact=True)
@@ -152,6 +155,10 @@ class StepScreen(Screen):
 
     def action_export(self) -> None:
         self.app.show_export()
+
+    @on(Button.Pressed, "#compare")
+    def action_compare(self) -> None:
+        self.app.show_compare()
 
     def action_details(self) -> None:
         for row in self.query(CheckRow):
