@@ -10,13 +10,12 @@ import json
 import shlex
 from pathlib import Path
 
-import pytest
 from textual.widgets import DataTable, Input, OptionList, TextArea
 
 from tests.hostile import TITLE_OSC, actions_in, contents_of, painted_text
 from tests.screen import screen_prose, screen_text
+from tests.test_tui_flow import own_lab, settle  # noqa: F401 - a lab of the test's own, and waiting for its workers
 from wizard403.cli import main
-from wizard403.lab import start_lab
 from wizard403.tui.app import make_app
 from wizard403.tui.screens.compare import CompareScreen
 from wizard403.tui.screens.compare_form import CompareFormScreen
@@ -33,18 +32,6 @@ OTHER_TOKEN = TOKEN[:-12] + "T3RoZXJTaWdu"
 COOKIE = "7f3a9c2e51d04b8e9a6f0c1d2b3e4f5a"
 SECRETS = (TOKEN, TOKEN.rsplit(".", 1)[1], OTHER_TOKEN, COOKIE)
 SHOP = "https://shop.example.com/api/v2/orders"
-
-
-@pytest.fixture
-def own_lab():
-    with start_lab() as running:
-        yield running
-
-
-async def settle(app, pilot) -> None:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def har_file(path: Path, entries: list[tuple[str, str, int, list[tuple[str, str]]]]) -> Path:
@@ -154,12 +141,20 @@ async def test_from_the_start_screen_two_files_rank_the_header_that_matters_firs
         assert isinstance(app.screen, StepScreen)
         check = app.session.check("working-comparison")
         assert app.session.target.working is not None and "X-Client-Release" in check.summary
-        # within a session, f7 asks only for the working request: the refused one is the session's
+        # within a session, f7 asks only for the working request: the refused one is the session's, here recorded
+        # evidence analysed offline, so the comparison offers no live search
         await pilot.press("f7")
         await pilot.pause()
         assert isinstance(app.screen, CompareFormScreen) and not app.screen.query("#refused-path")
         assert "The refused request: GET https://shop.example.com/api/v2/orders?_=1733299200000" in screen_prose(app)
-        await pilot.press("escape")
+        app.screen.query_one("#working-path", Input).value = str(working)
+        await pilot.press("ctrl+n")
+        await settle(app, pilot)
+        assert isinstance(app.screen, CompareScreen) and app.screen.query_one("#find").disabled
+        await pilot.press("ctrl+f")
+        await settle(app, pilot)
+        assert app.screen.narrowed is None and "analysed offline, so nothing is replayed" in screen_prose(app)
+        await pilot.press("escape", "escape")
         await pilot.pause()
         assert isinstance(app.screen, StepScreen)
 

@@ -222,20 +222,10 @@ class CompareScreen(Screen):
     # ---------------------------------------------------------------- the diagnosis
 
     def feed_diagnosis(self) -> None:
-        """As `--working FILE`: the session's working request, and the check that weighs it, run again."""
+        """As `--working FILE`: the session's working request, and the check that weighs it, run again (on the app,
+        so leaving this view does not stop it)."""
         self.app.session.target.working = self.working
-        self._rerun_comparison_check()
-
-    @work(group="compare-feed", exit_on_error=False)
-    async def _rerun_comparison_check(self) -> None:
-        from textual.worker import WorkerCancelled, WorkerFailed
-
-        for worker in [w for w in self.app.workers if w.group == "checks" and w.is_running]:
-            try:  # the checks still running finish first: a new run would cancel them
-                await worker.wait()
-            except (WorkerCancelled, WorkerFailed):
-                pass
-        self.app.run_analysis(["working-comparison"])
+        self.app.run_worker(rerun_comparison_check(self.app), group="compare-feed", exit_on_error=False)
 
     # ---------------------------------------------------------------- find the culprit
 
@@ -290,6 +280,7 @@ class CompareScreen(Screen):
 
     @on(Button.Pressed, "#back")
     def action_back(self) -> None:
+        self.workers.cancel_group(self, "compare")  # a search under way stops: nothing more is sent
         self.app.pop_screen()
 
     def action_summary(self) -> None:
@@ -315,3 +306,16 @@ class CompareScreen(Screen):
             self.put("#compare-progress", plain(self.shown(str(err))))
             return
         self.app.begin(session, self.options, live=True)
+
+
+async def rerun_comparison_check(app) -> None:
+    """Run the working-comparison check again once the checks still running have finished (a new run of the
+    checks would cancel them)."""
+    from textual.worker import WorkerCancelled, WorkerFailed
+
+    for worker in [w for w in app.workers if w.group == "checks" and w.is_running]:
+        try:
+            await worker.wait()
+        except (WorkerCancelled, WorkerFailed):
+            pass
+    app.run_analysis(["working-comparison"])

@@ -56,6 +56,8 @@ class StepScreen(Screen):
                             title = info.title if info else check_id
                             plain = (info.expert if app.expert else info.plain) if info else ""
                             yield CheckRow(check_id, title, plain)
+                if self.number == 5:  # the request that works, a colleague's or another browser's
+                    yield Button("Compare with a request that works", id="compare", classes="step-action")
                 yield SafeMarkdown(self._step_markdown(), id="step-text")
                 if step.questions:
                     yield Static(line(("Your answers", "bold"), " ", ("(what no probe can know)", "dim")), classes="section")
@@ -65,8 +67,6 @@ class StepScreen(Screen):
                 with Horizontal(id="nav"):
                     yield Button("← Back", id="back", disabled=False)
                     yield Button("Re-run this step", id="rerun")
-                    if self.number == 5:
-                        yield Button("Compare with a request that works", id="compare")
                     last = self.number >= max(s.number for s in app.content.steps)
                     yield Button("See the summary →" if last else "Next →", id="next", variant="primary")
         yield Footer(compact=True)
