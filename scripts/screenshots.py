@@ -23,7 +23,7 @@ NOW = dt.datetime(2026, 11, 22, 9, 15, tzinfo=dt.timezone.utc)
 
 
 async def capture() -> list[Path]:
-    from textual.widgets import OptionList
+    from textual.widgets import Input, OptionList
 
     from wizard403.lab import SCENARIOS, start_lab
     from wizard403.tui.app import make_app
@@ -63,6 +63,23 @@ async def capture() -> list[Path]:
         async with app.run_test(size=SIZE) as pilot:
             await shot(pilot, "07-step-token")
             secrets.append(app.session.target.bearer_token or "")
+        # the comparison: a colleague's request works, ours is refused; "Find the culprit" replays the pair
+        working, working_secrets = _colleague_request(lab)
+        secrets += working_secrets
+        app = make_app(lab=lab, scenario="client-release", use_autosave=False, now=NOW)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            app.goto_step(5)
+            await pilot.pause()
+            await pilot.press("f7")
+            await pilot.pause()
+            app.screen.query_one("#working-path", Input).value = str(working)
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.press("ctrl+f")
+            await shot(pilot, "08-compare")
     for path in shots:
         text = path.read_text()
         for secret in filter(None, secrets):
@@ -70,6 +87,24 @@ async def capture() -> list[Path]:
             if token_part in text or token_part.rsplit(".", 1)[-1] in text:
                 raise SystemExit(f"screenshots: a secret shows in {path.name}; not writing images")
     return shots
+
+
+def _colleague_request(lab) -> tuple[Path, list[str]]:
+    """A colleague's "Copy as cURL" of the lab's orders API: it works (X-Client-Release: 2) and differs from ours in
+    several other ways, among them a bearer token and a session cookie that must never show."""
+    import shlex
+
+    from wizard403.lab.tokens import mint_token
+
+    token, cookie = mint_token("valid", lab.host), "sessionid=5c1e0a7d93b24f6e8a0d7c4b1f2e9a36"
+    browser = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+    words = ["curl", f"{lab.url('client-release')}?_=1763802900000", "-H", "X-Client-Release: 2",
+             "-H", f"Authorization: Bearer {token}", "-H", "Accept-Language: en-GB", "-H", "X-Client-Name: portal",
+             "-H", "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "-b", f"{cookie}; _ga=GA1.1.5",
+             "-A", browser]
+    path = Path(tempfile.mkdtemp(prefix="wizard403-shots-")) / "colleague.txt"
+    path.write_text(shlex.join(words) + "\n")
+    return path, [f"Bearer {token}", cookie.split("=", 1)[1]]
 
 
 def _port_free(port: int) -> bool:

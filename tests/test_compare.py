@@ -380,3 +380,31 @@ def test_the_scope_row_names_what_the_refused_token_lacks_and_exp_reads_as_a_tim
                               [("Authorization", f"Bearer {mint_token('expired')}")])
     exp = next(d for d in differences(*load_pair(*expired_pair)) if d.name == "exp")
     assert " UTC (" in exp.refused
+
+
+def test_a_culprit_found_live_leads_the_working_comparison_and_its_weights(tmp_path):
+    """Offline the colleague's token looks most telling; once a live replay has shown that the release header is what
+    turns the refusal into a success (the wizard's "Find the culprit"), the check says so and weighs only that."""
+    import asyncio
+
+    from wizard403.compare.narrow import Narrowed
+    from wizard403.content import load_content
+    from wizard403.headless import analyse
+    from wizard403.model import ProbeOptions, Session
+
+    working, refused = noisy_pair(tmp_path, "https://api.example.com/v2/orders",
+                                  [("X-Client-Release", "2"), ("Authorization", f"Bearer {mint_token('valid')}")], [])
+    w, r = load_pair(working, refused)
+    session = Session(target=r.target)
+    session.target.working = w
+
+    def check():
+        asyncio.run(analyse(session, ProbeOptions(), load_content(), live=False, only=["working-comparison"]))
+        return session.check("working-comparison")
+
+    offline = check()
+    assert "token Authorization" in offline.summary and max(offline.supports, key=offline.supports.get) == "credentials"
+    w.narrowed = Narrowed(culprits=[("header", "x-client-release")], complete=True)
+    live = check()
+    assert "Taking over header X-Client-Release from the working request" in live.summary
+    assert live.supports == {"app-rule": 0.3} and live.evidence["culprits"] == ["header X-Client-Release"]

@@ -21,7 +21,8 @@ SINK_CLASSES = {
     "Markdown", "SafeMarkdown", "ConfirmScreen", "PromptScreen", "SystemCommand", "Hit", "DiscoveryHit", "Select",
     "Tab", "Toast", "Binding",
 }
-SINK_METHODS = {"update", "notify", "add_option", "add_options", "set_options", "panic", "from_markup", "add_pane"}
+SINK_METHODS = {"update", "notify", "add_option", "add_options", "set_options", "panic", "from_markup", "add_pane",
+                "add_row", "add_column"}
 SINK_ATTRIBUTES = {"tooltip", "title", "sub_title", "label", "border_title", "border_subtitle", "prompt"}
 PLAIN_KEYWORDS = {"id", "classes", "name", "severity", "timeout", "variant", "markup"}
 BANNED_IMPORTS = {("rich.markup", "escape"), ("textual.markup", "escape"), ("rich.markup", "render")}

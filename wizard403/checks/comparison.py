@@ -20,7 +20,7 @@ from wizard403.compare.differences import (
     Difference,
     differences,
 )
-from wizard403.compare.sides import Side
+from wizard403.compare.sides import session_side
 from wizard403.redact import is_secret_header
 
 # What the most relevant differences say about the causes (signed weights, as every check's `supports`).
@@ -79,13 +79,18 @@ def _family(diff: Difference) -> tuple[str, str]:
     return (diff.kind, "other")
 
 
-def supports_of(diffs: list[Difference]) -> dict[str, float]:
-    """The ranking's weights from the three most relevant differences that are not noise."""
+def supports_of(diffs: list[Difference], culprits: list[Difference] | None = None) -> dict[str, float]:
+    """The ranking's weights from the three most relevant differences that are not noise; when a live replay has
+    shown which differences turn the refusal into a success, from those alone, each counting in full."""
     out: dict[str, float] = {}
-    ranked = [d for d in diffs if not d.noise and SCALE[d.relevance] > 0][: len(POSITION)]
+    if culprits:
+        ranked, scale = culprits[: len(POSITION)], lambda d: 1.0
+    else:
+        ranked = [d for d in diffs if not d.noise and SCALE[d.relevance] > 0][: len(POSITION)]
+        scale = lambda d: SCALE[d.relevance]  # noqa: E731
     for position, diff in zip(POSITION, ranked):
         for cause, weight in SUPPORTS.get(_family(diff), {}).items():
-            out[cause] = round(out.get(cause, 0.0) + weight * SCALE[diff.relevance] * position, 3)
+            out[cause] = round(out.get(cause, 0.0) + weight * scale(diff) * position, 3)
     return out
 
 
@@ -94,11 +99,21 @@ async def working_comparison(ctx: CheckContext):
     working = ctx.target.working
     if working is None:
         ctx.skip("no request that works was given to compare with (--working FILE: a HAR or a curl command)")
-    base = ctx.baseline
-    refused = Side("refused", ctx.target, "the refused request", base, base.at if base is not None else None)
+    refused = session_side(ctx.target, ctx.baseline)
     diffs = differences(working, refused)
     real = [d for d in diffs if not d.noise]
     evidence = {"working": working.label, "differences": len(real), "noise": len(diffs) - len(real)}
+    narrowed = working.narrowed  # the wizard's "Find the culprit" replayed the pair live
+    if narrowed is not None and (narrowed.culprits or narrowed.route):
+        from wizard403.compare.report import culprit_differences, verdict
+
+        culprits = culprit_differences(diffs, narrowed)
+        evidence["culprits"] = [f"{d.kind} {d.name}" for d in culprits] or [f"route {narrowed.route}"]
+        route = Difference("route", narrowed.route, "", "", "high", "") if narrowed.route else None
+        summary = f"Replayed live against the request that works ({working.label}): {verdict(diffs, narrowed)}"
+        details = "\n".join(f"{d.kind} {d.name}: {d.working} -> {d.refused} ({d.why})" for d in culprits)
+        return ctx.result("warn", summary, evidence, supports=supports_of(diffs, [route] if route else culprits),
+                          details=details)
     if not real:
         return ctx.result("info", f"The refused request differs from the one that works ({working.label}) only in "
                           "noise such as trace ids and dates: the difference is elsewhere (network, time, account).",

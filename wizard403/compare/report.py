@@ -73,8 +73,8 @@ def culprit_differences(diffs: list[Difference], narrowed: Narrowed | None) -> l
     return out
 
 
-def verdict(diffs: list[Difference], narrowed: Narrowed | None) -> str:
-    """One sentence: what the comparison found."""
+def verdict(diffs: list[Difference], narrowed: Narrowed | None, how_to_test: str = "Run with --live to test them.") -> str:
+    """One sentence: what the comparison found (`how_to_test`: how this interface replays, for the offline case)."""
     if narrowed is not None:
         if narrowed.unreachable:
             return f"The refused request's server could not be reached ({narrowed.unreachable})."
@@ -97,13 +97,30 @@ def verdict(diffs: list[Difference], narrowed: Narrowed | None) -> str:
         return "The requests differ only in noise (trace ids, dates, analytics): the difference is elsewhere."
     top = real[0]
     return (f"{len(real)} difference{'s' if len(real) != 1 else ''} may matter; the most likely is the {top.kind} "
-            f"{top.name} ({top.relevance}). Run with --live to test them.")
+            f"{top.name} ({top.relevance}). {how_to_test}")
 
 
-def compare_tree(working: Side, refused: Side, diffs: list[Difference], narrowed: Narrowed | None) -> dict[str, Any]:
-    """The comparison's tree: schema wizard403/1, both sides redacted, differences ranked, culprits, requests."""
+def comparison_scrubber(working: Side, refused: Side) -> Scrubber:
+    """The registry of both requests' secrets: what no output of a comparison may show."""
     scrubber = Scrubber.for_session(Session(target=refused.target))
     scrubber.update(session_secrets(Session(target=working.target)))
+    return scrubber
+
+
+def advice_for(tree: dict[str, Any]) -> str:
+    """What to do about the culprit (or, offline, the most likely difference); empty when nothing differs."""
+    real = [d for d in tree.get("differences", []) if not d.get("noise")]
+    first = next(iter(tree.get("culprits", [])), None) or (real[0] if real else None)
+    if first is None:
+        return ""
+    return ADVICE_BY_NAME.get((first["kind"], first["name"]), ADVICE.get(first["kind"], ""))
+
+
+def compare_tree(working: Side, refused: Side, diffs: list[Difference], narrowed: Narrowed | None,
+                 **wording: str) -> dict[str, Any]:
+    """The comparison's tree: schema wizard403/1, both sides redacted, differences ranked, culprits, requests.
+    `wording` goes to `verdict` (the wizard says how it replays; the command line says --live)."""
+    scrubber = comparison_scrubber(working, refused)
     culprits = culprit_differences(diffs, narrowed)
     ordered = culprits + [d for d in diffs if d not in culprits]
     requests: list[dict[str, Any]] = []
@@ -119,7 +136,7 @@ def compare_tree(working: Side, refused: Side, diffs: list[Difference], narrowed
         "schema": SCHEMA,
         "created": utcnow(),
         "tool": TOOL,
-        "verdict": verdict(diffs, narrowed),
+        "verdict": verdict(diffs, narrowed, **wording),
         "working": _side_out(working, scrubber),
         "refused": _side_out(refused, scrubber),
         "differences": [d.as_row() for d in ordered],
@@ -164,9 +181,8 @@ def compare_markdown(tree: dict[str, Any]) -> str:
         out += ["## Noise (differs on every request; not a cause)", ""]
         out += [f"- {_cell(d['kind'])} {md_code(d['name'])}: {_cell(d['why'])}" for d in noise]
         out.append("")
-    first = next(iter(tree.get("culprits", [])), None) or (real[0] if real else None)
-    if first is not None:
-        advice = ADVICE_BY_NAME.get((first["kind"], first["name"]), ADVICE.get(first["kind"], ""))
+    advice = advice_for(tree)
+    if advice:
         out += ["## What to do", "", md_text(advice), ""]
     if tree.get("notes"):
         out += ["## Notes", ""] + [f"- {_cell(n)}" for n in tree["notes"]] + [""]

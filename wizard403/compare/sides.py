@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from wizard403.errors import InputError
@@ -23,6 +24,7 @@ class Side:
     exchange: Exchange | None = None  # the recorded answer, when the side comes from a HAR
     recorded_at: _dt.datetime | None = None
     proxy: str | None = None  # the proxy a curl command sends through (-x), honoured by a live replay
+    narrowed: Any = None  # on the working side: what a live replay in the wizard found (narrow.Narrowed)
 
     @property
     def path(self) -> str:
@@ -33,7 +35,8 @@ class Side:
         return self.exchange.status if self.exchange is not None else None
 
 
-def _is_har(path: Path) -> bool:
+def is_har(path: Path) -> bool:
+    """Whether the file is a HAR (JSON) rather than a curl command; InputError with a sentence when unreadable."""
     try:
         with path.open("rb") as handle:
             head = handle.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -47,8 +50,6 @@ def _is_har(path: Path) -> bool:
 
 
 def _curl_side(path: Path, role: str) -> Side:
-    from wizard403.inputs.curl import parse_curl
-
     if path.stat().st_size > MAX_CURL_FILE:
         raise InputError(f"{path} is larger than 1 MB; a curl command is much smaller.")
     try:
@@ -57,8 +58,20 @@ def _curl_side(path: Path, role: str) -> Side:
         raise InputError(f"{path} is neither a HAR file nor UTF-8 text holding a curl command.") from None
     if "curl" not in text:
         raise InputError(f"{path} holds no curl command and is not a HAR file (a HAR starts with '{{').")
+    return curl_side(text, role, f"the curl command in {path.name}")
+
+
+def curl_side(text: str, role: str, label: str = "the pasted curl command") -> Side:
+    """One side from the text of a curl command (a file's, or one pasted in the wizard); InputError otherwise."""
+    from wizard403.inputs.curl import parse_curl
+
     imported = parse_curl(text)
-    return Side(role, imported.target, f"the curl command in {path.name}", proxy=imported.proxy)
+    return Side(role, imported.target, label, proxy=imported.proxy)
+
+
+def session_side(target: Target, baseline: Exchange | None, label: str = "the refused request") -> Side:
+    """The refused side of a comparison made within a session: its request, and the answer it got."""
+    return Side("refused", target, label, baseline, baseline.at if baseline is not None else None)
 
 
 def _har_side(path: Path, role: str, entry: int | None, refused: Side | None) -> Side:
@@ -66,14 +79,14 @@ def _har_side(path: Path, role: str, entry: int | None, refused: Side | None) ->
 
     archive = open_har(path)
     if entry is None:
-        entry = _default_entry(archive, role, refused, path)
+        entry = default_entry(archive, role, refused, path)
     archive.entry(entry)  # an entry that does not exist: one sentence naming the range
     target = archive.target(entry)
     exchange = archive.exchange(entry)
     return Side(role, target, f"entry {entry} of {path.name}", exchange, exchange.at)
 
 
-def _default_entry(archive, role: str, refused: Side | None, path: Path) -> int:
+def default_entry(archive, role: str, refused: Side | None, path: Path) -> int:
     """The refused side: its first refused entry. The working side: the refused request's twin that worked."""
     if role == "refused":
         first = archive.first_refused()
@@ -99,7 +112,7 @@ def _default_entry(archive, role: str, refused: Side | None, path: Path) -> int:
 def load_side(path: str | Path, role: str, entry: int | None = None, refused: Side | None = None) -> Side:
     """One side from a HAR (entry N, or the default pick) or a curl file; InputError with a sentence otherwise."""
     path = Path(path).expanduser()
-    if _is_har(path):
+    if is_har(path):
         return _har_side(path, role, entry, refused)
     if entry is not None:
         raise InputError(f"--{role}-entry applies to a HAR file, but {path.name} holds a curl command.")

@@ -343,6 +343,7 @@ class WizardApp(App[int]):
             yield SystemCommand("Summary", "The ranked causes and what to do", self.show_summary)
             yield SystemCommand("Export report", "Save TOML, Markdown or JSON", self.show_export)
             yield SystemCommand("Record a change and re-test", "Did it fix it? Note what changed and run again", self.show_change)
+            yield SystemCommand("Compare with a request that works", "A colleague's or another browser's request: what differs, and which difference matters", self.show_compare)
             if self.session.secrets_fingerprints and not self.session.target.has_credentials():
                 yield SystemCommand("Enter credentials again", "After a resume: type the token again (it is never saved)", self.enter_credentials)
             yield SystemCommand("Fold or unfold check details", "Show every exchange of the checks on this step", self.toggle_details)
@@ -375,6 +376,12 @@ class WizardApp(App[int]):
         from wizard403.tui.screens.change import ChangeScreen
 
         self.push_screen(ChangeScreen())
+
+    def show_compare(self) -> None:
+        """Ask for a request that works and compare (with the session's refused request, when one is open)."""
+        from wizard403.tui.screens.compare_form import CompareFormScreen
+
+        self.push_screen(CompareFormScreen())
 
 
 def strip_redacted_credentials(session: Session) -> list[str]:

@@ -27,6 +27,8 @@ DEFAULT_KEYS = {
     "change": "f6",
     "details": "f4",
     "cancel": "ctrl+x",
+    "compare": "f7",
+    "find-culprit": "ctrl+f",
 }
 
 

@@ -41,6 +41,11 @@ def line(*parts: Piece) -> Content:
     return Content.assemble(*pieces)
 
 
+def lines(items: "list[Content]") -> Content:
+    """Several lines of Content as one block (for one Static)."""
+    return Content("\n").join(items)
+
+
 def md_plain(text: object) -> str:
     """Outside text for a Markdown document, as one paragraph's words: read as written, whatever it contains."""
     return md_text(" ".join(str(text).splitlines()).strip())

@@ -27,6 +27,7 @@ SOURCES = (
     ("har", "Open a HAR file from the browser's network tab"),
     ("response", "Paste a raw HTTP response or a block page"),
     ("resume", "Resume a saved session or TOML report"),
+    ("compare", "Compare with a request that works (a colleague's, another browser's)"),
 )
 INTRO = (
     "Tell wizard403 which request is refused. It checks what it can from here, asks what it cannot know, and "
@@ -72,7 +73,11 @@ class StartScreen(Screen):
 
     @on(OptionList.OptionSelected, "#sources")
     def source_chosen(self, event: OptionList.OptionSelected) -> None:
-        self.app.push_screen(SourceScreen(event.option.id.removeprefix("source-")))
+        kind = event.option.id.removeprefix("source-")
+        if kind == "compare":
+            self.app.show_compare()
+        else:
+            self.app.push_screen(SourceScreen(kind))
 
     @on(OptionList.OptionSelected, "#recent")
     def recent_chosen(self, event: OptionList.OptionSelected) -> None:

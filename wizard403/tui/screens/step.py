@@ -25,6 +25,7 @@ class StepScreen(Screen):
         Binding(DEFAULT_KEYS["summary"], "summary", "Summary", id="summary"),
         Binding(DEFAULT_KEYS["details"], "details", "Details", id="details", show=False),
         Binding(DEFAULT_KEYS["export"], "export", "Export", id="export"),
+        Binding(DEFAULT_KEYS["compare"], "compare", "Compare", id="compare", show=False),
     ]
 
     def __init__(self, number: int) -> None:
@@ -55,6 +56,8 @@ class StepScreen(Screen):
                             title = info.title if info else check_id
                             plain = (info.expert if app.expert else info.plain) if info else ""
                             yield CheckRow(check_id, title, plain)
+                if self.number == 5:  # the request that works, a colleague's or another browser's
+                    yield Button("Compare with a request that works", id="compare", classes="step-action")
                 yield SafeMarkdown(self._step_markdown(), id="step-text")
                 if step.questions:
                     yield Static(line(("Your answers", "bold"), " ", ("(what no probe can know)", "dim")), classes="section")
@@ -152,6 +155,10 @@ class StepScreen(Screen):
 
     def action_export(self) -> None:
         self.app.show_export()
+
+    @on(Button.Pressed, "#compare")
+    def action_compare(self) -> None:
+        self.app.show_compare()
 
     def action_details(self) -> None:
         for row in self.query(CheckRow):
