@@ -27,6 +27,8 @@ DEFAULT_KEYS = {
     "change": "f6",
     "details": "f4",
     "cancel": "ctrl+x",
+    "copy-item": "c",  # on a focused query or command (Enter too)
+    "log-queries": "f7",  # on the summary: the owner's log queries in step 6
 }
 
 

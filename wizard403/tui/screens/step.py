@@ -12,6 +12,7 @@ from textual.widgets import Button, Footer, Header, Static
 from wizard403.tui.app import ChecksUpdated
 from wizard403.tui.keys import DEFAULT_KEYS
 from wizard403.tui.markdown import SafeMarkdown
+from wizard403.tui.owner import CauseCommands, OwnerQueries, first_copy_block
 from wizard403.tui.text import line, md_plain, styled
 from wizard403.tui.widgets import CheckRow, QuestionBlock, StepList
 
@@ -27,10 +28,15 @@ class StepScreen(Screen):
         Binding(DEFAULT_KEYS["export"], "export", "Export", id="export"),
     ]
 
+    EXTRAS = {"permissions": CauseCommands, "logs": OwnerQueries}  # step id → what it shows from the session
+
+    focus_copy = False  # set before it mounts: open with the first query or command focused (the summary's link)
+
     def __init__(self, number: int) -> None:
         super().__init__(name=f"step-{number}")
         self.number = number
         self._rows: tuple[StepList, list[CheckRow]] | None = None  # found once: a DOM query per check event is slow
+        self._extra = None
 
     @property
     def step(self):
@@ -56,6 +62,7 @@ class StepScreen(Screen):
                             plain = (info.expert if app.expert else info.plain) if info else ""
                             yield CheckRow(check_id, title, plain)
                 yield SafeMarkdown(self._step_markdown(), id="step-text")
+                yield from self._extras()
                 if step.questions:
                     yield Static(line(("Your answers", "bold"), " ", ("(what no probe can know)", "dim")), classes="section")
                     for question in step.questions:
@@ -67,6 +74,13 @@ class StepScreen(Screen):
                     last = self.number >= max(s.number for s in app.content.steps)
                     yield Button("See the summary →" if last else "Next →", id="next", variant="primary")
         yield Footer(compact=True)
+
+    def _extras(self) -> ComposeResult:
+        """Step 2's commands and step 6's owner queries, ready to copy (wizard403/tui/owner.py); other steps: none."""
+        extra = self.EXTRAS.get(self.step.id)
+        if extra is not None:
+            self._extra = extra(id=f"extra-{self.step.id}", classes="step-extra")
+            yield self._extra
 
     def _target_line(self):
         session = self.app.session
@@ -88,6 +102,14 @@ class StepScreen(Screen):
         self.app.session.step = self.number if self.app.session else self.number
         self.refresh_checks()
         self.set_interval(0.12, self._tick)
+        if self.focus_copy:
+            self.call_after_refresh(self._focus_first_copy)
+
+    def _focus_first_copy(self) -> None:
+        block = first_copy_block(self)
+        if block is not None:
+            block.focus()
+            block.scroll_visible(top=True, animate=False)
 
     def _tick(self) -> None:
         if self.app.running:
@@ -105,6 +127,8 @@ class StepScreen(Screen):
         steps.update_marks(app.session, app.running)
         for row in rows:
             row.show(app.session, row.check_id in app.running, app.expert, bool(app.running))
+        if self._extra is not None:
+            self._extra.show()
 
     # ---------------------------------------------------------------- answers
 
