@@ -162,10 +162,12 @@ class _Recomposing(Vertical):
             self.refresh(recompose=True)
 
 
-EMPTY_REFERENCES = (
-    "No reference id or request time was found yet. Re-run the checks live (start the wizard with --live), or paste "
-    "the full response with its headers on the start screen: the ids the owner needs (a Ray ID, a request id) are in them."
-)
+NO_REFERENCES = {
+    True: "No reference id or request time came back in the answers: if the refusal shows elsewhere (a browser, another "
+          "machine), paste that response with its headers on the start screen, where the ids the owner needs are.",
+    False: "No reference id or request time was found in this evidence: re-run with the live checks (start the wizard "
+           "with --live) or paste the full response with its headers on the start screen, where the ids the owner needs are.",
+}
 RUNNING_REFERENCES = "The checks are still collecting the reference ids; their queries appear here."
 
 
@@ -190,7 +192,7 @@ class OwnerQueries(_Recomposing):
         hint = "(for the site owner: Tab to one and press Enter to copy it, or click Copy)"
         yield Static(line(("Queries for the owner's logs", "bold"), " ", (hint, "dim")), classes="copy-section")
         if not refs:
-            yield Static(plain(RUNNING_REFERENCES if app.running else EMPTY_REFERENCES), classes="owner-empty")
+            yield Static(plain(RUNNING_REFERENCES if app.running else NO_REFERENCES[bool(app.live)]), classes="owner-empty")
             return
         scrubber = app.scrubber
         say = scrubber.shown

@@ -21,7 +21,7 @@ from wizard403.tui.app import ChecksUpdated
 from wizard403.tui.keys import DEFAULT_KEYS
 from wizard403.tui.markdown import SafeMarkdown
 from wizard403.tui.owner import command_blocks, commands_heading, shown_causes
-from wizard403.tui.text import md_plain
+from wizard403.tui.text import md_plain, plain
 
 QUERIES_STEP = "logs"  # the id of the step that shows the owner's log queries
 QUERIES_LINK = "Step {n} holds, for each of these ids, the queries that find it in the owner's logs, ready to copy."
@@ -185,7 +185,7 @@ class SummaryBody(Vertical):
                     yield from command_blocks(part.cause, scrubber)
             else:
                 with Horizontal(classes="summary-link"):
-                    yield Button(f"Open the log queries (step {part.step}) →", id="to-queries", compact=True)
+                    yield Button(plain(f"Open the log queries (step {part.step}) →"), id="to-queries", compact=True)
 
     def update(self, parts: list) -> None:
         """Redraw: the Markdown parts in place when the layout is the same, else every part afresh."""
