@@ -171,10 +171,12 @@ class SummaryBody(Vertical):
     def __init__(self, parts: list, **kwargs) -> None:
         super().__init__(**kwargs)
         self.parts = parts
+        self._drawn: tuple = ()  # the shape of the parts as last composed (a cause may change in place)
 
     def compose(self) -> ComposeResult:
         first = True
         scrubber = self.app.scrubber
+        self._drawn = _shape(self.parts, scrubber)
         for part in self.parts:
             if isinstance(part, str):
                 yield SafeMarkdown(part, id="summary-text" if first else None, classes="summary-part")
@@ -189,10 +191,8 @@ class SummaryBody(Vertical):
 
     def update(self, parts: list) -> None:
         """Redraw: the Markdown parts in place when the layout is the same, else every part afresh."""
-        scrubber = self.app.scrubber
-        same = _shape(parts, scrubber) == _shape(self.parts, scrubber)
         self.parts = parts
-        if not same:
+        if _shape(parts, self.app.scrubber) != self._drawn:
             self.refresh(recompose=True)
             return
         widgets = list(self.query(".summary-part").results(SafeMarkdown))
