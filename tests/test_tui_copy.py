@@ -215,6 +215,30 @@ async def test_a_secret_the_server_echoes_as_an_id_is_neither_shown_nor_copied()
     assert "[redacted sha256:" in copied and copied in fenced(report)
 
 
+async def test_step_6_follows_the_session_in_front_and_when_it_comes_back_to_the_front():
+    app = k8s_app()
+    second, third = "2b7e0a51-aaaa-4c3d-8e9f-000000000002", "3c8f1b62-bbbb-4d4e-9fa0-000000000003"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.goto_step(6)
+        await settle(app, pilot)
+        app.session = k8s_app(audit_id=second).session
+        app.run_analysis()  # offline: the open screens are told, and redraw from the new session
+        await settle(app, pilot)
+        in_front = [b.item.text for b in app.screen.query(CopyBlock)]
+        await pilot.press("f3")
+        await settle(app, pilot)
+        app.session = k8s_app(audit_id=third).session
+        app.run_analysis()
+        await settle(app, pilot)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, StepScreen) and app.screen.number == 6
+        back = [b.item.text for b in app.screen.query(CopyBlock)]
+    assert any(second in text for text in in_front)
+    assert any(third in text for text in back) and not any(second in text for text in back)
+
+
 async def test_step_6_without_references_says_what_to_do():
     app = make_app(session=Session(target=Target(url="https://shop.example/private", source="response")),
                    options=ProbeOptions(), live=False, use_autosave=False)

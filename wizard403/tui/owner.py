@@ -140,8 +140,9 @@ def command_blocks(cause: Cause, scrubber: Scrubber) -> ComposeResult:
 
 
 class _Recomposing(Vertical):
-    """A section drawn from the session that redraws itself only when what it shows changed (called on every
-    check event: comparing a key is cheap, rebuilding the blocks is not)."""
+    """A section drawn from the session that redraws itself only when what it shows changed, and only on the
+    screen in front (called on every check event, on every open screen: comparing a key is cheap, rebuilding the
+    blocks is not). Its screen calls `show` again when it comes back to the front."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -158,7 +159,8 @@ class _Recomposing(Vertical):
         raise NotImplementedError
 
     def show(self) -> None:
-        if self.state() != self._key:
+        """Redraw if what it shows changed; a screen under another one waits until it is shown again."""
+        if self.screen.is_active and self.state() != self._key:
             self.refresh(recompose=True)
 
 

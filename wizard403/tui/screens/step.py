@@ -111,6 +111,10 @@ class StepScreen(Screen):
             block.focus()
             block.scroll_visible(top=True, animate=False)
 
+    def on_screen_resume(self) -> None:
+        if self._extra is not None:  # the session may have changed while another screen was in front
+            self._extra.show()
+
     def _tick(self) -> None:
         if self.app.running:
             self.refresh_checks()
