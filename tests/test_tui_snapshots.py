@@ -105,6 +105,17 @@ def test_export_screen(snap_compare, mode):
     assert snap_compare(app_for(mode), terminal_size=SIZE, run_before=run_before)
 
 
+def test_step_6_with_its_first_query_focused(snap_compare):
+    async def run_before(pilot) -> None:
+        await _goto(6)(pilot)
+        from wizard403.tui.owner import first_copy_block
+
+        first_copy_block(pilot.app.screen).focus()
+        await _settle(pilot)
+
+    assert snap_compare(app_for("plain"), terminal_size=SIZE, run_before=run_before)
+
+
 def test_start_screen(snap_compare):
     assert snap_compare(make_app(use_autosave=False, now=NOW), terminal_size=SIZE, run_before=_settle)
 

@@ -146,16 +146,24 @@ def _iso(t: dt.datetime) -> str:
     return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _refused(session: Session):
+    return next((ex for ex in session.exchanges if ex.check in ("baseline", "recorded") and ex.status is not None), None)
+
+
+def time_window(ref: Reference, session: Session) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
+    """(when the refused request was sent, the start and the end of the window its queries search), all in UTC."""
+    refused = _refused(session)
+    at = ref.at or (refused.at if refused is not None else None) or session.created
+    at = (at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
+    return at, at - WINDOW, at + WINDOW
+
+
 def _values(ref: Reference, session: Session) -> dict[str, Any]:
     """The raw (unquoted) value of every placeholder that this reference and session can fill."""
-    refused = next(
-        (ex for ex in session.exchanges if ex.check in ("baseline", "recorded") and ex.status is not None), None
-    )
+    refused = _refused(session)
     url = (refused.url if refused is not None else "") or session.target.url
     parts = urlsplit(url)
-    at = ref.at or (refused.at if refused is not None else None) or session.created
-    at = at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
-    start, end = at - WINDOW, at + WINDOW
+    at, start, end = time_window(ref, session)
     method = refused.method if refused is not None else session.target.method
     # An id is matched literally: one line, controls made visible (no real id has a newline; one that does must not
     # turn `grep -F` into two patterns). A Cloudflare Ray ID is searched without its data-centre suffix.

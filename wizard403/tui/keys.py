@@ -29,6 +29,8 @@ DEFAULT_KEYS = {
     "cancel": "ctrl+x",
     "compare": "f7",
     "find-culprit": "ctrl+f",
+    "copy-item": "c",  # on a focused query or command (Enter too)
+    "log-queries": "f8",  # on the summary: the owner's log queries in step 6
 }
 
 

@@ -12,6 +12,7 @@ from textual.widgets import Button, Footer, Header, Static
 from wizard403.tui.app import ChecksUpdated
 from wizard403.tui.keys import DEFAULT_KEYS
 from wizard403.tui.markdown import SafeMarkdown
+from wizard403.tui.owner import CauseCommands, OwnerQueries, first_copy_block
 from wizard403.tui.text import line, md_plain, styled
 from wizard403.tui.widgets import CheckRow, QuestionBlock, StepList
 
@@ -28,10 +29,15 @@ class StepScreen(Screen):
         Binding(DEFAULT_KEYS["compare"], "compare", "Compare", id="compare", show=False),
     ]
 
+    EXTRAS = {"permissions": CauseCommands, "logs": OwnerQueries}  # step id → what it shows from the session
+
+    focus_copy = False  # set before it mounts: open with the first query or command focused (the summary's link)
+
     def __init__(self, number: int) -> None:
         super().__init__(name=f"step-{number}")
         self.number = number
         self._rows: tuple[StepList, list[CheckRow]] | None = None  # found once: a DOM query per check event is slow
+        self._extra = None
 
     @property
     def step(self):
@@ -59,6 +65,7 @@ class StepScreen(Screen):
                 if self.number == 5:  # the request that works, a colleague's or another browser's
                     yield Button("Compare with a request that works", id="compare", classes="step-action")
                 yield SafeMarkdown(self._step_markdown(), id="step-text")
+                yield from self._extras()
                 if step.questions:
                     yield Static(line(("Your answers", "bold"), " ", ("(what no probe can know)", "dim")), classes="section")
                     for question in step.questions:
@@ -70,6 +77,13 @@ class StepScreen(Screen):
                     last = self.number >= max(s.number for s in app.content.steps)
                     yield Button("See the summary →" if last else "Next →", id="next", variant="primary")
         yield Footer(compact=True)
+
+    def _extras(self) -> ComposeResult:
+        """Step 2's commands and step 6's owner queries, ready to copy (wizard403/tui/owner.py); other steps: none."""
+        extra = self.EXTRAS.get(self.step.id)
+        if extra is not None:
+            self._extra = extra(id=f"extra-{self.step.id}", classes="step-extra")
+            yield self._extra
 
     def _target_line(self):
         session = self.app.session
@@ -91,6 +105,18 @@ class StepScreen(Screen):
         self.app.session.step = self.number if self.app.session else self.number
         self.refresh_checks()
         self.set_interval(0.12, self._tick)
+        if self.focus_copy:
+            self.call_after_refresh(self._focus_first_copy)
+
+    def _focus_first_copy(self) -> None:
+        block = first_copy_block(self)
+        if block is not None:
+            block.focus()
+            block.scroll_visible(top=True, animate=False)
+
+    def on_screen_resume(self) -> None:
+        if self._extra is not None:  # the session may have changed while another screen was in front
+            self._extra.show()
 
     def _tick(self) -> None:
         if self.app.running:
@@ -108,6 +134,8 @@ class StepScreen(Screen):
         steps.update_marks(app.session, app.running)
         for row in rows:
             row.show(app.session, row.check_id in app.running, app.expert, bool(app.running))
+        if self._extra is not None:
+            self._extra.show()
 
     # ---------------------------------------------------------------- answers
 
