@@ -10,7 +10,16 @@ the URL path is telling us the token was not applied, not that none was sent. Fa
   path segment;
 - `no-credentials`: the request is known and carries none of those;
 - `signed-url`: the query holds signature parameters (S3, GCS, Azure SAS, CloudFront, OSS, Akamai tokens);
-- `signed-request`: a signed URL, or a request signed in its Authorization header (AWS SigV4, OSS, SharedKey).
+- `signed-request`: a signed URL, or a request signed in its Authorization header (AWS SigV4, OSS, SharedKey);
+- `state-changing`: the method changes something (POST, PUT, PATCH, DELETE), what CSRF protection guards;
+- `browser-origin`: the request says which page sent it (Origin or Sec-Fetch-Site), as browsers do for such requests;
+- `csrf-token-sent`: an anti-forgery token travels with it (an X-CSRF-Token style header or a csrf/xsrf/antiforgery
+  cookie), so the server checks one;
+- `cookie-sent`: the request carries cookies (a session, as far as the server is concerned);
+- `directory-path`: a GET or HEAD for a folder address (the path ends in "/", the site's root aside);
+- `dot-path`: a path segment starts with a dot (/.git/, /.env), which servers commonly refuse by rule;
+- `script-page` (read from the response by the language layer, message.py): the page shows no text at all and only
+  loads a script, the shape of a JavaScript challenge.
 """
 
 from __future__ import annotations
@@ -32,7 +41,11 @@ CREDENTIAL_PARAMS = frozenset(
      "client_secret", "password", "passwd", "secret", "private_token", "sessionid", "jwt", "id_token",
      "oauth_token", "x-amz-security-token", "sig", "signature", "x-amz-signature", "x-goog-signature"}
 )
-_CSRF_HEADERS = frozenset({"x-csrf-token", "x-xsrf-token", "x-csrftoken"})
+_CSRF_HEADERS = frozenset({"x-csrf-token", "x-xsrf-token", "x-csrftoken", "csrf-token", "xsrf-token",
+                           "requestverificationtoken", "x-requestverificationtoken", "anti-csrf-token",
+                           "x-atlassian-token", "jenkins-crumb", "x-wp-nonce"})
+_CSRF_COOKIE = re.compile(r"(csrf|xsrf|antiforgery|requestverificationtoken)", re.I)
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _CREDENTIAL_NAME = re.compile(r"(auth|token|api-?key|secret|session|credential|signature|password)", re.I)
 _SIGNED_AUTH = re.compile(r"^\s*(AWS4-HMAC-SHA256|AWS|OSS|SharedKey(Lite)?|GOOG4-HMAC-SHA256|Signature)\b", re.I)
 # A path segment that is a credential: a bot token, a JWT, a vendor-prefixed token, a placeholder someone wrote.
@@ -43,6 +56,13 @@ _PATH_TOKEN = re.compile(
     r"|(?:bot)?<(?:token|api[_-]?key|key|secret|bot[_-]?token|access[_-]?token)>)(?:/|$)",
     re.I,
 )
+
+
+def _path(url: str) -> str:
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return ""
 
 
 def signed_url(url: str) -> bool:
@@ -92,6 +112,22 @@ def facts_of(exchange: Exchange | None) -> frozenset[str]:
         out.add("credentials-sent")
     elif known:
         out.add("no-credentials")
+    headers = exchange.request_headers
+    names = {n.lower() for n, _ in headers}
+    if (exchange.method or "").upper() in STATE_CHANGING:
+        out.add("state-changing")
+    if "origin" in names or "sec-fetch-site" in names:
+        out.add("browser-origin")
+    cookies = " ".join(headers.get_all("cookie"))
+    if cookies:
+        out.add("cookie-sent")
+    if names & _CSRF_HEADERS or any(_CSRF_COOKIE.search(part.split("=", 1)[0]) for part in cookies.split(";")):
+        out.add("csrf-token-sent")
+    path = _path(exchange.url or "")
+    if (exchange.method or "GET").upper() in ("GET", "HEAD") and len(path) > 1 and path.endswith("/"):
+        out.add("directory-path")
+    if any(seg.startswith(".") and seg not in (".", "..", ".well-known") for seg in path.split("/")):
+        out.add("dot-path")
     if signed_url(exchange.url or ""):
         out.update(("signed-url", "signed-request"))
     elif any(_SIGNED_AUTH.match(v) for v in exchange.request_headers.get_all("authorization")) or any(

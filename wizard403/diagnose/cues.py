@@ -28,6 +28,20 @@ File format (validated on load, errors name file and key):
     not_status = [401]             # optional: never on these statuses
     phrases = ["rate limit", "quota exceed*", "too many ~ requests"]
                                    # words separated by spaces; "word*" matches by prefix, "~" any one word
+
+A cue without phrases is a reading of the context alone: it needs `when` (the facts it rests on) and `line` (the
+evidence sentence, since no words of the message are quoted), and usually `bare = true`: it counts only where the
+message itself names no cause (no phrase cue is left once a stock page's hints are set aside). A browser's POST
+refused with nothing said is a CSRF check's way; a refusal that names nothing on a signed link points at the link.
+
+    [[cues]]
+    id = "browser-form-refused"
+    cause = "csrf"
+    weight = 0.45
+    when = ["state-changing", "browser-origin"]
+    bare = true
+    status = [400, 403, 419]
+    line = "a browser's state-changing request was refused without a reason"
 """
 
 from __future__ import annotations
@@ -49,13 +63,20 @@ MAX_TOKENS = 1500  # words of a message read for cues (what a refusal says, it s
 MAX_PHRASE_WORDS = 10
 MAX_SPANS = 200  # phrase occurrences collected per message (a page repeating one word cannot make the work grow)
 ANY_WORD = "~"
-FACTS = ("signed-url", "signed-request", "credentials-sent", "no-credentials", "request-known")
+FACTS = ("signed-url", "signed-request", "credentials-sent", "no-credentials", "request-known", "state-changing",
+         "browser-origin", "csrf-token-sent", "cookie-sent", "directory-path", "dot-path", "script-page")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _WORD = re.compile(r"[^\W_]+")
 _SETTINGS_KEYS = ("damping", "language_producers", "generic_producers", "min_status", "stock_phrases")
 STOCK = "stock-page"  # the pseudo cue of settings.stock_phrases
 STOCK_KEEPS = 0.5  # on a stock page, only cues at least this strong still count
-_CUE_KEYS = ("id", "cause", "weight", "against", "when", "unless", "damp", "status", "not_status", "phrases")
+_CUE_KEYS = ("id", "cause", "weight", "against", "when", "unless", "damp", "status", "not_status", "phrases", "bare",
+             "line")
+# IPv4 addresses, and the masked forms people quote ("x.x.x.x", "xx.yy.zz.aa", "*.*.*.*"), read as one word: a
+# refusal that names an address speaks of the caller's address, whatever the digits.
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}|x{1,3}|\*{1,3}|[a-z]{2})(?:\.(?:\d{1,3}|x{1,3}|\*{1,3}|[a-z]{2})){3}"
+                   r"(?!\w|\.\w)", re.IGNORECASE)
+IP_WORD = "ipaddress"
 
 
 def fold(text: str) -> str:
@@ -93,6 +114,8 @@ def variant(word: str) -> str:
 
 
 def words_of(text: str) -> list[str]:
+    if "." in text:
+        text = _IPV4.sub(" " + IP_WORD + " ", text)
     return [variant(w) for w in _WORD.findall(fold(text))]
 
 
@@ -109,6 +132,8 @@ class Cue:
     phrases: tuple[str, ...]
     source: str
     not_status: frozenset[int] = frozenset()
+    bare: bool = False  # counts only where no phrase cue read the message
+    line: str = ""  # the evidence sentence of a context cue (one without phrases)
 
 
 @dataclass
@@ -132,6 +157,7 @@ class Cuebook:
     # first word -> [(pattern words, cue index, phrase)]; first-word prefixes indexed by their first 3 letters
     exact: Mapping[str, tuple] = field(default_factory=dict, hash=False)
     prefixed: Mapping[str, tuple] = field(default_factory=dict, hash=False)
+    context: tuple[int, ...] = ()  # indexes of the cues without phrases (readings of the context alone)
 
     def match(self, text: str, status: int | None, facts: frozenset[str] | set[str]) -> list[CueHit]:
         """Every cue whose phrase occurs in `text` and whose conditions hold; one hit per cue (its first phrase)."""
@@ -165,7 +191,8 @@ class Cuebook:
             if index in found:
                 continue
             cause = cues[index].cause
-            inside = any(
+            # a reading of words against the request's context (`when`) is another kind of reading: it stands
+            inside = not cues[index].when and any(
                 s <= start and end <= e and (e - s) > (end - start) and cues[other].cause != cause
                 for s, e, other, _ in longer
             )
@@ -174,6 +201,11 @@ class Cuebook:
         hits = [found[i] for i in sorted(found)]
         if any(h.cue.id == STOCK for h in hits):
             hits = [h for h in hits if h.cue.id != STOCK and h.cue.weight >= STOCK_KEEPS]
+        said = bool(hits)
+        for index in self.context:
+            cue = cues[index]
+            if active[index] and not (cue.bare and said):
+                hits.append(CueHit(cue, "", ""))
         return hits
 
     @staticmethod
@@ -262,7 +294,7 @@ def _cue(src: str, key: str, raw: Any) -> Cue:
     for name in raw:
         if name not in _CUE_KEYS:
             raise ContentError(f"{src}: {key}.{name} is not a known key (expected one of {', '.join(_CUE_KEYS)})")
-    for required in ("id", "cause", "weight", "phrases"):
+    for required in ("id", "cause", "weight"):
         if required not in raw:
             raise ContentError(f"{src}: {key}.{required} is missing")
     cid = raw["id"]
@@ -294,15 +326,30 @@ def _cue(src: str, key: str, raw: Any) -> Cue:
             raise ContentError(f"{src}: {key}.{name} must be a non-empty list of status codes (got {_got(codes)})")
         statuses[name] = frozenset(codes)
     status = statuses["status"]
-    phrases = _strings(src, f"{key}.phrases", raw["phrases"])
-    if not phrases:
-        raise ContentError(f"{src}: {key}.phrases must not be empty")
-    for i, phrase in enumerate(phrases, 1):
-        _phrase_words(src, f"{key}.phrases[{i}]", phrase)
+    when = _facts(src, f"{key}.when", raw.get("when", []))
+    bare = raw.get("bare", False)
+    if not isinstance(bare, bool):
+        raise ContentError(f"{src}: {key}.bare must be true or false (got {_got(bare)})")
+    line = raw.get("line", "")
+    if not isinstance(line, str):
+        raise ContentError(f"{src}: {key}.line must be a sentence (got {_got(line)})")
+    line = " ".join(line.split())
+    if "phrases" in raw:
+        phrases = _strings(src, f"{key}.phrases", raw["phrases"])
+        if not phrases:
+            raise ContentError(f"{src}: {key}.phrases must not be empty")
+        for i, phrase in enumerate(phrases, 1):
+            _phrase_words(src, f"{key}.phrases[{i}]", phrase)
+    elif not when or not line:
+        raise ContentError(f"{src}: {key}.phrases is missing (a cue without phrases reads the context: it needs "
+                           "when and line)")
+    else:
+        phrases = []
     return Cue(
         id=cid, cause=cause, weight=weight, against=MappingProxyType(against),
-        when=_facts(src, f"{key}.when", raw.get("when", [])), unless=_facts(src, f"{key}.unless", raw.get("unless", [])),
+        when=when, unless=_facts(src, f"{key}.unless", raw.get("unless", [])),
         damp=damp, status=status, phrases=tuple(phrases), source=src, not_status=statuses["not_status"],
+        bare=bare, line=line,
     )
 
 
@@ -369,6 +416,7 @@ def load_cuebook(dirs: tuple[Path, ...] | list[Path]) -> Cuebook:
         settings["language_producers"], settings["min_status"],
         MappingProxyType({k: tuple(v) for k, v in exact.items()}),
         MappingProxyType({k: tuple(v) for k, v in prefixed.items()}),
+        tuple(i for i, cue in enumerate(cues) if not cue.phrases),
     )
 
 

@@ -59,7 +59,10 @@ def contributions(primary: Exchange | None, hits: list[Hit], book: Cuebook) -> l
     if primary.status < 400 and len(primary.body or b"") > DISGUISED_BODY_LIMIT:
         return out
     message = extract_message(primary)
-    found = book.match(message.text, primary.status, facts_of(primary))
+    facts = facts_of(primary)
+    if message.script_page:
+        facts = facts | {"script-page"}
+    found = book.match(message.text, primary.status, facts)
     if not found:
         return out
     reading = producer_reading(hits, book)
@@ -73,9 +76,9 @@ def contributions(primary: Exchange | None, hits: list[Hit], book: Cuebook) -> l
         factor = damp if cue.damp else 1.0
         if factor == 0:
             continue
-        text = f'the message reads "{cue_hit.quote}"'
+        text = f'the message reads "{cue_hit.quote}"' if cue.phrases else cue.line
         quote, rests_on = "", frozenset()
-        if said and cue_hit.quote not in " ".join(words_of(said)):
+        if said and cue.phrases and cue_hit.quote not in " ".join(words_of(said)):
             quote = said
             rests_on = frozenset({headline}) if headline else rests_on
         effects = {c: w * factor for c, w in cue.against.items()}

@@ -28,6 +28,7 @@ MAX_NODES = 4000  # JSON values walked
 SMALL_JSON = 1024  # a JSON body this short is an error answer: every string in it is read
 MAX_DEPTH = 32  # JSON nesting followed
 MAX_PART = 600  # characters kept of any one string
+SCRIPT_PAGE_LETTERS = 20  # a page with fewer visible letters than this, and a script, is a script page
 
 # JSON keys (lower-cased, "_" and "-" dropped) whose string values are the message a person reads.
 _MESSAGE_KEYS = frozenset(
@@ -114,6 +115,7 @@ class Message:
     codes: list[str] = field(default_factory=list)
     title: str = ""  # the HTML title or the first message, for evidence lines
     size: int = 0  # characters kept so far
+    scripted: bool = False  # an HTML page that loads or runs a script
     _seen: set = field(default_factory=set)
     _text: str | None = None
 
@@ -137,6 +139,14 @@ class Message:
             words = code_words(codes + " " + prose[:CODE_SCAN_LIMIT])
             self._text = joined + (" \n " + " \n ".join(words) if words else "")
         return self._text
+
+    @property
+    def script_page(self) -> bool:
+        """A page that shows no words at all (no title, almost no visible text) and only runs a script: what a
+        JavaScript challenge looks like to a client that does not run it."""
+        if self.form != "html" or not self.scripted or self.title:
+            return False
+        return sum(ch.isalpha() for part in self.parts for ch in part) < SCRIPT_PAGE_LETTERS
 
     @property
     def headline(self) -> str:
@@ -260,6 +270,7 @@ def _from_html(text: str, msg: Message) -> None:
     4 KB per millisecond, too slow for the large ordinary pages a diagnosis also sees; these passes are linear and
     capped (PARSE_LIMIT) and only ever look for the text between tags."""
     msg.form = "html"
+    msg.scripted = "<script" in text[:HTML_LIMIT].lower()
     page = _without_hidden(text[:HTML_LIMIT])
     title = _TITLE.search(text[:HTML_LIMIT])
     if title:
@@ -298,7 +309,7 @@ def _looks_html(head: str, content_type: str) -> bool:
     if "html" in content_type:
         return True
     low = head[:512].lower()
-    return "<html" in low or "<!doctype html" in low or "<body" in low or "<title" in low
+    return "<html" in low or "<!doctype html" in low or "<body" in low or "<title" in low or low.startswith("<script")
 
 
 def extract_text(body: str, content_type: str = "", reason: str = "", headers=None) -> Message:
