@@ -60,7 +60,7 @@ from wizard403.model import CAUSE_IDS
 
 MAX_CUE_WEIGHT = 0.95
 MAX_TOKENS = 1500  # words of a message read for cues (what a refusal says, it says early)
-MAX_PHRASE_WORDS = 10
+MAX_PHRASE_WORDS = 16  # Chinese and Japanese phrases count a word per character
 MAX_SPANS = 200  # phrase occurrences collected per message (a page repeating one word cannot make the work grow)
 ANY_WORD = "~"
 FACTS = ("signed-url", "signed-request", "credentials-sent", "no-credentials", "request-known", "state-changing",
@@ -73,10 +73,18 @@ STOCK_KEEPS = 0.5  # on a stock page, only cues at least this strong still count
 _CUE_KEYS = ("id", "cause", "weight", "against", "when", "unless", "damp", "status", "not_status", "phrases", "bare",
              "line")
 # IPv4 addresses, and the masked forms people quote ("x.x.x.x", "xx.yy.zz.aa", "*.*.*.*"), read as one word: a
-# refusal that names an address speaks of the caller's address, whatever the digits.
+# refusal that names an address speaks of the caller's address, whatever the digits. A file system path likewise
+# (/var/www/..., C:\inetpub\...): "permission denied" on a path is the server's file, not the caller's role.
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}|x{1,3}|\*{1,3}|[a-z]{2})(?:\.(?:\d{1,3}|x{1,3}|\*{1,3}|[a-z]{2})){3}"
                    r"(?!\w|\.\w)", re.IGNORECASE)
+_FILE_PATH = re.compile(r"(?<![\w/.:~-])(?:/(?:var|home|srv|usr|etc|opt|tmp|data|mnt|www|root|run|Users|Library)"
+                        r"(?:/[\w.@~+-]{1,80}){1,30}/?|[A-Za-z]:\\(?:[\w.@~+-]{1,80}\\?){1,30})")
+# Chinese and Japanese write without spaces: each such character is read as a word, so that a phrase written in them
+# matches inside a sentence (Korean separates its words with spaces and reads as words).
+_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 IP_WORD = "ipaddress"
+PATH_WORD = "filepath"
+_SHOWN = {IP_WORD: "<address>", PATH_WORD: "<path>"}
 
 
 def fold(text: str) -> str:
@@ -92,7 +100,9 @@ def fold(text: str) -> str:
 # "policies" = "policy"), so that a phrase written once matches the forms services use.
 _BRITISH = (("isations", "izations"), ("isation", "ization"), ("ising", "izing"), ("ised", "ized"), ("ises", "izes"),
             ("iser", "izer"), ("ise", "ize"))
-_SAME_WORD = {"licence": "license", "licences": "license", "defence": "defense", "cancelled": "canceled"}
+_SAME_WORD = {"licence": "license", "licences": "license", "defence": "defense", "cancelled": "canceled",
+              "caches": "cache", "niches": "niche", "axes": "axis"}
+_ES_PLURAL = ("sses", "shes", "ches", "xes")  # addresses, pushes, branches, prefixes: the plural adds -es
 _KEEP_S = ("ss", "us", "is", "ous")
 
 
@@ -108,6 +118,8 @@ def variant(word: str) -> str:
                 break
         if word.endswith("ies") and len(word) >= 6:
             return word[:-3] + "y"
+        if word.endswith(_ES_PLURAL):
+            return word[:-2]
         if word.endswith("s") and not word.endswith(_KEEP_S):
             return word[:-1]
     return word
@@ -116,7 +128,17 @@ def variant(word: str) -> str:
 def words_of(text: str) -> list[str]:
     if "." in text:
         text = _IPV4.sub(" " + IP_WORD + " ", text)
-    return [variant(w) for w in _WORD.findall(fold(text))]
+    if "/" in text or "\\" in text:
+        text = _FILE_PATH.sub(" " + PATH_WORD + " ", text)
+    text = fold(text)
+    if not text.isascii():
+        text = _CJK.sub(r" \1 ", text)
+    return [variant(w) for w in _WORD.findall(text)]
+
+
+def shown(tokens: list[str]) -> str:
+    """Matched words as a quote: an address or a path read as one word is shown as what it stands for."""
+    return " ".join(_SHOWN.get(t, t) for t in tokens)
 
 
 @dataclass(frozen=True)
@@ -197,7 +219,7 @@ class Cuebook:
                 for s, e, other, _ in longer
             )
             if not inside:
-                found[index] = CueHit(self.cues[index], phrase, " ".join(tokens[start:end]))
+                found[index] = CueHit(self.cues[index], phrase, shown(tokens[start:end]))
         hits = [found[i] for i in sorted(found)]
         if any(h.cue.id == STOCK for h in hits):
             hits = [h for h in hits if h.cue.id != STOCK and h.cue.weight >= STOCK_KEEPS]

@@ -70,6 +70,13 @@ STANDARD_REASONS = frozenset(
 _SPACES = re.compile(r"\s+")
 # an address, with the <placeholders> people write for the secrets in it
 _URL = re.compile(r"\b(?:https?|ftp|wss?|s3|gs)://(?:[^\s\"'<>]|<[\w-]{1,30}>){0,2000}", re.IGNORECASE)
+# A resource path in prose (projects/billing-prod/secrets/key, arn:...:bucket/a/b, /api/v2/orgs/acme/teams): an
+# identifier the server echoes, not words it says; its parts ("billing", "private") must not read as a reason.
+# File system paths are kept (cues.py reads them as one word).
+_RESOURCE = re.compile(
+    r"(?<![\w/\\])(?!/(?:var|home|srv|usr|etc|opt|tmp|data|mnt|www|root|run|Users|Library)/)"
+    r"[\w.:@~+-]{0,200}(?:/[\w.:@~+*<>{}-]{1,200}){2,40}/?"
+)
 # Error codes: words glued by _ . - : or camelCase. One greedy class (linear), the rest is checked in Python.
 _CODE_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{3,80}")
 CODE_SCAN_LIMIT = 3000  # characters of prose scanned for glued codes (the codes themselves are always read)
@@ -133,7 +140,7 @@ class Message:
         """Everything readable in one string: the parts, the codes, and every code read as its words. Addresses
         are left out: a URL's path and query are the request echoed back, not what the server says about it."""
         if self._text is None:
-            prose = _URL.sub(" ", " \n ".join(self.parts))
+            prose = _RESOURCE.sub(" ", _URL.sub(" ", " \n ".join(self.parts)))
             codes = " \n ".join(self.codes)
             joined = prose + " \n " + codes if codes else prose
             words = code_words(codes + " " + prose[:CODE_SCAN_LIMIT])
