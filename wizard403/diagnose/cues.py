@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,7 @@ _ES_PLURAL = ("sses", "shes", "ches", "xes")  # addresses, pushes, branches, pre
 _KEEP_S = ("ss", "us", "is", "ous")
 
 
+@lru_cache(maxsize=1 << 15)
 def variant(word: str) -> str:
     """One spelling of a word: -ise as -ize, plural as singular ("policies" -> "policy", "tokens" -> "token")."""
     same = _SAME_WORD.get(word)
