@@ -29,6 +29,10 @@ File format (validated on load, errors name file and key):
     phrases = ["rate limit", "quota exceed*", "too many ~ requests"]
                                    # words separated by spaces; "word*" matches by prefix, "~" any one word
 
+`yields = true` marks words that restate that a refusal happened ("blocked", "not allowed", "unauthorized"): they
+count only where no cue of another cause (one that does not yield) read the message, so that "the upload was
+blocked: the file is locked" reads as the lock, not as a firewall or a permission.
+
 A cue without phrases is a reading of the context alone: it needs `when` (the facts it rests on) and `line` (the
 evidence sentence, since no words of the message are quoted), and usually `bare = true`: it counts only where the
 message itself names no cause (no phrase cue is left once a stock page's hints are set aside). A browser's POST
@@ -72,7 +76,7 @@ _SETTINGS_KEYS = ("damping", "language_producers", "generic_producers", "min_sta
 STOCK = "stock-page"  # the pseudo cue of settings.stock_phrases
 STOCK_KEEPS = 0.5  # on a stock page, only cues at least this strong still count
 _CUE_KEYS = ("id", "cause", "weight", "against", "when", "unless", "damp", "status", "not_status", "phrases", "bare",
-             "line")
+             "line", "yields")
 # IPv4 addresses, and the masked forms people quote ("x.x.x.x", "xx.yy.zz.aa", "*.*.*.*"), read as one word: a
 # refusal that names an address speaks of the caller's address, whatever the digits. A file system path likewise
 # (/var/www/..., C:\inetpub\...): "permission denied" on a path is the server's file, not the caller's role.
@@ -157,6 +161,7 @@ class Cue:
     source: str
     not_status: frozenset[int] = frozenset()
     bare: bool = False  # counts only where no phrase cue read the message
+    yields: bool = False  # a word that restates a refusal: silent where a reading of another cause was found
     line: str = ""  # the evidence sentence of a context cue (one without phrases)
 
 
@@ -225,6 +230,9 @@ class Cuebook:
         hits = [found[i] for i in sorted(found)]
         if any(h.cue.id == STOCK for h in hits):
             hits = [h for h in hits if h.cue.id != STOCK and h.cue.weight >= STOCK_KEEPS]
+        if any(h.cue.yields for h in hits):
+            specific = {h.cue.cause for h in hits if not h.cue.yields}
+            hits = [h for h in hits if not h.cue.yields or not specific - {h.cue.cause}]
         said = bool(hits)
         for index in self.context:
             cue = cues[index]
@@ -354,6 +362,9 @@ def _cue(src: str, key: str, raw: Any) -> Cue:
     bare = raw.get("bare", False)
     if not isinstance(bare, bool):
         raise ContentError(f"{src}: {key}.bare must be true or false (got {_got(bare)})")
+    yields = raw.get("yields", False)
+    if not isinstance(yields, bool):
+        raise ContentError(f"{src}: {key}.yields must be true or false (got {_got(yields)})")
     line = raw.get("line", "")
     if not isinstance(line, str):
         raise ContentError(f"{src}: {key}.line must be a sentence (got {_got(line)})")
@@ -373,7 +384,7 @@ def _cue(src: str, key: str, raw: Any) -> Cue:
         id=cid, cause=cause, weight=weight, against=MappingProxyType(against),
         when=when, unless=_facts(src, f"{key}.unless", raw.get("unless", [])),
         damp=damp, status=status, phrases=tuple(phrases), source=src, not_status=statuses["not_status"],
-        bare=bare, line=line,
+        bare=bare, line=line, yields=yields,
     )
 
 
