@@ -190,8 +190,12 @@ class Cuebook:
 
     def match(self, text: str, status: int | None, facts: frozenset[str] | set[str]) -> list[CueHit]:
         """Every cue whose phrase occurs in `text` and whose conditions hold; one hit per cue (its first phrase)."""
+        return self.read(text, status, facts)[0]
+
+    def read(self, text: str, status: int | None, facts: frozenset[str] | set[str]) -> tuple[list[CueHit], bool]:
+        """match(), and whether the text is a server's stock page (settings.stock_phrases)."""
         if status is None or status < self.min_status:
-            return []
+            return [], False
         tokens = words_of(text)[:MAX_TOKENS]
         active = [self._active(c, status, facts) for c in self.cues]
         n = len(tokens)
@@ -228,7 +232,8 @@ class Cuebook:
             if not inside:
                 found[index] = CueHit(self.cues[index], phrase, shown(tokens[start:end]))
         hits = [found[i] for i in sorted(found)]
-        if any(h.cue.id == STOCK for h in hits):
+        stock = any(h.cue.id == STOCK for h in hits)
+        if stock:
             hits = [h for h in hits if h.cue.id != STOCK and h.cue.weight >= STOCK_KEEPS]
         if any(h.cue.yields for h in hits):
             specific = {h.cue.cause for h in hits if not h.cue.yields}
@@ -238,7 +243,7 @@ class Cuebook:
             cue = cues[index]
             if active[index] and not (cue.bare and said):
                 hits.append(CueHit(cue, "", ""))
-        return hits
+        return hits, stock
 
     @staticmethod
     def _active(cue: Cue, status: int, facts) -> bool:
