@@ -213,7 +213,7 @@ def _from_json(text: str, msg: Message) -> bool:
 
 
 _HIDDEN_BLOCKS = (("<script", "</script"), ("<style", "</style"), ("<template", "</template"), ("<svg", "</svg"),
-                  ("<!--", "-->"))
+                  ("<!--", "-->"), ("<nav", "</nav"), ("<footer", "</footer"))
 _TITLE = re.compile(r"<title\b[^<>]{0,500}>([^<]{1,2000})", re.IGNORECASE)
 _HEADING = re.compile(r"<h[1-3]\b[^<>]{0,500}>\s*(?:<(?:span|b|strong|i|em)\b[^<>]{0,200}>\s*)?([^<]{1,600})", re.IGNORECASE)
 _INLINE_TAG = re.compile(r"</?(?:a|span|b|i|em|strong|code|small|font|u|abbr|kbd|tt|bdi|mark)\b[^<>]{0,2000}>",
@@ -223,7 +223,9 @@ _ANY_TAG = re.compile(r"<[^<>]{0,2000}>")
 
 def _without_hidden(text: str) -> str:
     """The page with scripts, styles, templates, svg and comments cut out, in one linear pass (an unclosed one ends
-    it). Invisible text must not speak for a cause: a challenge script names words no person sees."""
+    it). Invisible text must not speak for a cause: a challenge script names words no person sees. A site's
+    navigation and footer are cut too: a person reading a refusal page skips its "Sign in" link and "Terms of
+    service" footer."""
     low = text.lower()
     out: list[str] = []
     pos = total = 0
