@@ -84,12 +84,18 @@ _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}|x{1,3}|\*{1,3}|[a-z]{2})(?:\.(?:\d{1,3
                    r"(?!\w|\.\w)", re.IGNORECASE)
 _FILE_PATH = re.compile(r"(?<![\w/.:~-])(?:/(?:var|home|srv|usr|etc|opt|tmp|data|mnt|www|root|run|Users|Library)"
                         r"(?:/[\w.@~+-]{1,80}){1,30}/?|[A-Za-z]:\\(?:[\w.@~+-]{1,80}\\?){1,30})")
+# A host name (shop.example.com, my-app.web.app) likewise: "host ~ is not allowed" holds whatever the name.
+_HOST = re.compile(r"(?<![\w.@/-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,6}"
+                   r"(?:com|net|org|io|app|dev|ai|co|me|info|biz|cloud|site|online|xyz|local|localhost|internal|lan|"
+                   r"test|example|invalid|de|uk|fr|es|it|nl|pl|ru|jp|cn|kr|br|in|au|ca|us|eu|ch|at|se|no|dk|fi|be|"
+                   r"cz|tr|gov|edu)(?::\d{1,5})?(?![\w-]|\.\w)", re.IGNORECASE)
 # Chinese and Japanese write without spaces: each such character is read as a word, so that a phrase written in them
 # matches inside a sentence (Korean separates its words with spaces and reads as words).
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
 IP_WORD = "ipaddress"
 PATH_WORD = "filepath"
-_SHOWN = {IP_WORD: "<address>", PATH_WORD: "<path>"}
+HOST_WORD = "hostname"
+_SHOWN = {IP_WORD: "<address>", PATH_WORD: "<path>", HOST_WORD: "<host>"}
 
 
 def fold(text: str) -> str:
@@ -133,7 +139,7 @@ def variant(word: str) -> str:
 
 def words_of(text: str) -> list[str]:
     if "." in text:
-        text = _IPV4.sub(" " + IP_WORD + " ", text)
+        text = _HOST.sub(" " + HOST_WORD + " ", _IPV4.sub(" " + IP_WORD + " ", text))
     if "/" in text or "\\" in text:
         text = _FILE_PATH.sub(" " + PATH_WORD + " ", text)
     text = fold(text)
