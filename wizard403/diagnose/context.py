@@ -33,8 +33,13 @@ from wizard403.model import CREDENTIAL_HEADERS, Exchange
 SIGNATURE_PARAMS = frozenset(
     {"x-amz-signature", "x-goog-signature", "x-oss-signature", "signature", "sig", "hdnts", "__token__",
      "key-pair-id", "x-amz-credential", "x-goog-credential", "googleaccessid", "ossaccesskeyid", "x-ms-signature",
-     "token-signature", "hmac"}
+     "token-signature", "hmac", "x-amz-expires", "x-goog-expires", "x-oss-expires", "x-oss-credential",
+     "q-signature", "q-sign-algorithm", "x-tos-signature", "x-obs-signature", "wowzatokenhash"}
 )
+# A link that says when it expires and carries a hash or token is signed too (nginx secure_link's md5 and expires,
+# CDN token links).
+_EXPIRY_PARAMS = frozenset({"expires", "expiry", "expire", "exp", "e"})
+_LINK_PROOF_PARAMS = frozenset({"md5", "token", "hash", "sign", "st", "verify"})
 # Query parameters that carry a credential.
 CREDENTIAL_PARAMS = frozenset(
     {"token", "access_token", "accesstoken", "api_key", "apikey", "api-key", "key", "auth", "auth_token", "authtoken",
@@ -67,7 +72,8 @@ def _path(url: str) -> str:
 
 def signed_url(url: str) -> bool:
     """Whether the URL's query signs it (a presigned or SAS link)."""
-    return any(name.lower() in SIGNATURE_PARAMS for name, _ in _query(url))
+    names = {name.lower() for name, _ in _query(url)}
+    return bool(names & SIGNATURE_PARAMS) or bool(names & _EXPIRY_PARAMS and names & _LINK_PROOF_PARAMS)
 
 
 def _query(url: str) -> list[tuple[str, str]]:

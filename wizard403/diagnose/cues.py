@@ -89,6 +89,8 @@ _HOST = re.compile(r"(?<![\w.@/-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,6
                    r"(?:com|net|org|io|app|dev|ai|co|me|info|biz|cloud|site|online|xyz|local|localhost|internal|lan|"
                    r"test|example|invalid|de|uk|fr|es|it|nl|pl|ru|jp|cn|kr|br|in|au|ca|us|eu|ch|at|se|no|dk|fi|be|"
                    r"cz|tr|gov|edu)(?::\d{1,5})?(?![\w-]|\.\w)", re.IGNORECASE)
+# A possessive is the word it belongs to: "the organization's policy" reads as "organization policy".
+_POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s\b")
 # Chinese and Japanese write without spaces: each such character is read as a word, so that a phrase written in them
 # matches inside a sentence (Korean separates its words with spaces and reads as words).
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
@@ -138,6 +140,8 @@ def variant(word: str) -> str:
 
 
 def words_of(text: str) -> list[str]:
+    if "'" in text or "\u2019" in text:
+        text = _POSSESSIVE.sub("", text)
     if "." in text:
         text = _HOST.sub(" " + HOST_WORD + " ", _IPV4.sub(" " + IP_WORD + " ", text))
     if "/" in text or "\\" in text:
