@@ -219,9 +219,13 @@ class Cuebook:
                 candidates = candidates + prefixed[tok[:3]]
             for pattern, index, phrase in candidates:
                 end = i + len(pattern)
-                if not active[index] or end > n:
+                if end > n or not active[index]:
                     continue
-                if all(_word_ok(p, tokens[i + k]) for k, p in enumerate(pattern)):
+                for k, p in enumerate(pattern):  # this loop is the language layer's hot path
+                    t = tokens[i + k]
+                    if p != t and p != ANY_WORD and not (p[-1] == "*" and t.startswith(p[:-1])):
+                        break
+                else:
                     spans.append((i, end, index, phrase))
                     if len(spans) >= MAX_SPANS:
                         break
@@ -260,14 +264,6 @@ class Cuebook:
         if (cue.status is not None and status not in cue.status) or status in cue.not_status:
             return False
         return cue.when <= facts and not (cue.unless & facts)
-
-
-def _word_ok(pattern: str, token: str) -> bool:
-    if pattern == ANY_WORD:
-        return True
-    if pattern.endswith("*"):
-        return token.startswith(pattern[:-1])
-    return token == pattern
 
 
 # ---------------------------------------------------------------------------------------------------------------
