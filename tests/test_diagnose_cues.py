@@ -297,6 +297,10 @@ def test_a_bare_refusal_of_a_telling_address_names_the_first_suspect(url, cause)
     assert top.id == cause and top.likelihood == "low"
 
 
+def test_an_api_address_ending_in_a_slash_is_not_taken_for_a_folder():
+    assert _method_first("GET", 403, "https://api.example.com/api/v2/users/", UA)[0].id == "unknown"
+
+
 def test_a_page_without_words_that_only_runs_a_script_is_a_javascript_challenge():
     page = '<script src="/149e9513/2d206a39/ips.js?KP_UIDz=abc&amp;x-kpsdk-im=def"></script>'
     top, session = _method_first("GET", 429, "https://shop.example.com/", UA, body=page)

@@ -15,9 +15,10 @@ the URL path is telling us the token was not applied, not that none was sent. Fa
 - `browser-origin`: the request says which page sent it (Origin or Sec-Fetch-Site), as browsers do for such requests;
 - `csrf-token-sent`: an anti-forgery token travels with it (an X-CSRF-Token style header or a csrf/xsrf/antiforgery
   cookie), so the server checks one;
-- `cookie-sent`: the request carries cookies (a session, as far as the server is concerned);
 - `directory-path`: a GET or HEAD for a folder address (the path ends in "/", the site's root aside);
 - `dot-path`: a path segment starts with a dot (/.git/, /.env), which servers commonly refuse by rule;
+- `api-path`: the path is an API's (/api/, /v2/, /graphql, /wp-json/, /rest/), where a trailing "/" is the API's
+  style, not a folder;
 - `script-page` (read from the response by the language layer, message.py): the page shows no text at all and only
   loads a script, the shape of a JavaScript challenge.
 """
@@ -51,6 +52,7 @@ _CSRF_HEADERS = frozenset({"x-csrf-token", "x-xsrf-token", "x-csrftoken", "csrf-
                            "x-atlassian-token", "jenkins-crumb", "x-wp-nonce"})
 _CSRF_COOKIE = re.compile(r"(csrf|xsrf|antiforgery|requestverificationtoken)", re.I)
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_API_PATH = re.compile(r"/(?:api|apis|v\d{1,2}(?:\.\d{1,2})?|graphql|wp-json|rest|odata|json)(?:/|$)", re.I)
 _CREDENTIAL_NAME = re.compile(r"(auth|token|api-?key|secret|session|credential|signature|password)", re.I)
 _SIGNED_AUTH = re.compile(r"^\s*(AWS4-HMAC-SHA256|AWS|OSS|SharedKey(Lite)?|GOOG4-HMAC-SHA256|Signature)\b", re.I)
 # A path segment that is a credential: a bot token, a JWT, a vendor-prefixed token, a placeholder someone wrote.
@@ -125,8 +127,6 @@ def facts_of(exchange: Exchange | None) -> frozenset[str]:
     if "origin" in names or "sec-fetch-site" in names:
         out.add("browser-origin")
     cookies = " ".join(headers.get_all("cookie"))
-    if cookies:
-        out.add("cookie-sent")
     if names & _CSRF_HEADERS or any(_CSRF_COOKIE.search(part.split("=", 1)[0]) for part in cookies.split(";")):
         out.add("csrf-token-sent")
     path = _path(exchange.url or "")
@@ -134,6 +134,8 @@ def facts_of(exchange: Exchange | None) -> frozenset[str]:
         out.add("directory-path")
     if any(seg.startswith(".") and seg not in (".", "..", ".well-known") for seg in path.split("/")):
         out.add("dot-path")
+    if _API_PATH.search(path):
+        out.add("api-path")
     if signed_url(exchange.url or ""):
         out.update(("signed-url", "signed-request"))
     elif any(_SIGNED_AUTH.match(v) for v in exchange.request_headers.get_all("authorization")) or any(

@@ -4,7 +4,9 @@ Vendor signatures know their producer's exact words; users bring refusals from t
 signature was written for. A person still reads "Daily Limit Exceeded" as a quota and "Blocked host" as a host
 check; the cues encode such readings as word sequences, weighed as hints. They are matched on words (letters and
 digits, case and accents folded), so `ip-not-allowed`, `IP not allowed` and `ipNotAllowed` (split by message.py)
-read alike, in JSON, XML, HTML and plain text.
+read alike, in JSON, XML, HTML and plain text. An IP address, a host name and a file system path each read as one
+word (shown as <address>, <host>, <path> in a quote), a possessive as its word ("organization's" = "organization"),
+and Chinese and Japanese text as one word per character, so phrases in those scripts match inside sentences.
 
 File format (validated on load, errors name file and key):
 
@@ -52,9 +54,9 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -69,7 +71,8 @@ MAX_PHRASE_WORDS = 16  # Chinese and Japanese phrases count a word per character
 MAX_SPANS = 200  # phrase occurrences collected per message (a page repeating one word cannot make the work grow)
 ANY_WORD = "~"
 FACTS = ("signed-url", "signed-request", "credentials-sent", "no-credentials", "request-known", "state-changing",
-         "browser-origin", "csrf-token-sent", "cookie-sent", "directory-path", "dot-path", "script-page")
+         "browser-origin", "csrf-token-sent", "directory-path", "dot-path", "api-path",
+         "script-page")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _WORD = re.compile(r"[^\W_]+")
 _SETTINGS_KEYS = ("damping", "language_producers", "generic_producers", "min_status", "stock_phrases")
