@@ -255,3 +255,141 @@ def test_a_hint_for_a_rare_cause_is_not_outranked_by_a_bare_prior():
     assert top.id == "app-rule" and top.likelihood == "low"
     permissions = next(c for c in session.causes if c.id == "permissions")
     assert permissions.score < top.score and any(line.startswith("other-evidence:") for line in permissions.evidence)
+
+
+# ---------------------------------------------------------------- the request's context when the message says nothing
+
+
+def _method_first(method, status, url, request_headers, body="", ctype="text/html"):
+    ex = Exchange("recorded", method, url, status=status, request_headers=Headers(list(request_headers)),
+                  response_headers=Headers([("Content-Type", ctype)]), body=body.encode("utf-8"))
+    session = analyse_exchange(ex)
+    return session.causes[0], session
+
+
+def test_a_change_sent_from_a_browser_page_and_refused_in_silence_points_at_the_anti_forgery_check():
+    origin = UA + [("Origin", "https://app.example.com"), ("Content-Type", "application/x-www-form-urlencoded")]
+    top, _ = _method_first("POST", 403, "https://app.example.com/settings", origin)
+    assert top.id == "csrf" and any("Origin" in line for line in top.evidence)
+    # a GET, or a POST no browser page sent, says nothing of the kind
+    assert _method_first("GET", 403, "https://app.example.com/settings", origin)[0].id == "unknown"
+    assert _method_first("POST", 403, "https://app.example.com/settings", UA)[0].id == "unknown"
+    # and when the message names a cause, the message decides
+    top, _ = _method_first("POST", 403, "https://app.example.com/settings", origin,
+                           body="<p>Your IP address 203.0.113.9 is not allowed to use this site.</p>")
+    assert top.id == "ip-block"
+
+
+def test_an_anti_forgery_token_refused_with_a_bare_400_is_the_token_check():
+    sent = UA + [("Cookie", ".AspNetCore.Antiforgery.x1=cookie-value"), ("RequestVerificationToken", "form-token")]
+    top, _ = _method_first("POST", 400, "https://app.example.com/orders", sent)
+    assert top.id == "csrf"
+
+
+@pytest.mark.parametrize("url, cause", [
+    ("https://files.example.com/a/report.pdf?Expires=1700000000&Signature=abc&Key-Pair-Id=K1", "signed-url"),
+    ("https://www.example.com/static/themes/", "directory-listing"),
+    ("https://www.example.com/.git/config", "app-rule"),
+    ("https://www.example.com/.abc/", "app-rule"),  # a hidden folder: the dot rule, before any listing
+])
+def test_a_bare_refusal_of_a_telling_address_names_the_first_suspect(url, cause):
+    top, _ = _method_first("GET", 403, url, UA)
+    assert top.id == cause and top.likelihood == "low"
+
+
+def test_an_api_address_ending_in_a_slash_is_not_taken_for_a_folder():
+    assert _method_first("GET", 403, "https://api.example.com/api/v2/users/", UA)[0].id == "unknown"
+
+
+def test_a_page_without_words_that_only_runs_a_script_is_a_javascript_challenge():
+    page = '<script src="/149e9513/2d206a39/ips.js?KP_UIDz=abc&amp;x-kpsdk-im=def"></script>'
+    top, session = _method_first("GET", 429, "https://shop.example.com/", UA, body=page)
+    assert top.id == "bot-challenge", [(c.id, c.score) for c in session.causes[:3]]
+    # a page with a title and words is read by its words, not by its script
+    page = "<html><title>Maintenance</title><script>x()</script><p>We are down for maintenance.</p></html>"
+    assert _method_first("GET", 503, "https://shop.example.com/", UA, body=page)[0].id != "bot-challenge"
+
+
+# ---------------------------------------------------------------- reading what a person reads
+
+
+@pytest.mark.parametrize("status, body, cause", [
+    (403, "Forbidden request from remote IP address: 203.0.113.9. Does not match the allowed list", "ip-block"),
+    (403, 'open() "/var/www/html/css/site.css" failed (13: Permission denied)', "file-permissions"),
+    (403, "stat .: permission denied", "file-permissions"),
+    (403, "Forbidden: bot can't initiate conversation with a user", "app-rule"),
+    (403, "Upload blocked: the file is locked by another user", "app-rule"),  # "blocked" only restates the refusal
+    (403, "Access blocked. Set a custom HTTP User-Agent that identifies your application.", "bot-challenge"),
+    (429, "You exceeded your current quota, please check your plan and billing details.", "config"),
+    (403, "Cross-site POST form submissions are forbidden", "csrf"),
+    (429, '{"code":429,"msg":"请求过于频繁，请稍后再试"}', "rate-limit"),
+    (403, '{"error":"アクセス権限がありません"}', "permissions"),
+    (401, '{"message":"Неверный токен авторизации"}', "credentials"),
+    (403, '{"message":"권한이 없습니다"}', "permissions"),
+    (403, '{"message":"Ваш IP-адрес заблокирован"}', "ip-block"),
+])
+def test_refusals_are_read_in_their_own_words_and_languages(status, body, cause):
+    top, session = first(status, body, "text/plain", request_headers=())
+    assert top.id == cause, [(c.id, c.score) for c in session.causes[:3]]
+
+
+def test_names_and_possessives_read_as_words_whatever_they_spell(tmp_path):
+    (tmp_path / "cues.toml").write_text(
+        '[[cues]]\nid = "a"\ncause = "config"\nweight = 0.5\nphrases = ["host ~ is not allowed"]\n'
+        '[[cues]]\nid = "b"\ncause = "config"\nweight = 0.5\nphrases = ["organization policy"]\n'
+        '[[cues]]\nid = "c"\ncause = "app-rule"\nweight = 0.5\nphrases = ["protected branch"]\n', encoding="utf-8")
+    book = load_cuebook([tmp_path])
+    assert [h.cue.id for h in book.match('Host "shop.dev.example.com:8443" is not allowed', 403, frozenset())] == ["a"]
+    assert [h.cue.id for h in book.match("blocked by your organization's policy", 403, frozenset())] == ["b"]
+    assert [h.cue.id for h in book.match("You may not push to protected branches", 403, frozenset())] == ["c"]
+
+
+def test_an_address_in_the_message_is_quoted_as_an_address():
+    top, _ = first(403, "Requests from 198.51.100.7 are not allowed", "text/plain", request_headers=())
+    assert top.id == "ip-block"
+    assert any(line.startswith('cues/ip-block-named: the message reads "<address> ') for line in top.evidence)
+
+
+def test_a_resource_path_echoed_in_the_message_is_not_read_as_words():
+    body = ("{\"error\":{\"code\":403,\"message\":\"Permission 'secretmanager.versions.access' denied for resource "
+            "'projects/billing-prod/secrets/key/versions/latest'.\"}}")
+    _, session = first(403, body, request_headers=UA + [("Authorization", "Bearer abc.def")])
+    assert not any("billing" in line for c in session.causes for line in c.evidence if line.startswith("cues/"))
+
+
+def test_a_body_quoted_without_headers_is_read_by_its_shape_but_a_stock_page_still_says_nothing():
+    ex = Exchange("recorded", "GET", "https://api.unknown-vendor.example/v1/x", status=403,
+                  body=b'{"message":"Only admins are allowed to delete projects"}')
+    session = analyse_exchange(ex)
+    assert session.causes[0].id == "permissions"
+    assert any("api-error-words/no-permission" in line for line in session.causes[0].evidence)
+    stock = Exchange("recorded", "GET", "https://www.example.com/x", status=403,
+                     body=b"Forbidden\nYou don't have permission to access /x on this server.")
+    assert analyse_exchange(stock).causes[0].id == "unknown"
+
+
+def test_a_generic_canonical_status_lets_the_message_name_the_cause():
+    body = ('{"error":{"code":403,"message":"This domain (shop.web.app) is not authorized to run this operation. Add '
+            'it to the OAuth redirect domains list in the Firebase console -> Authentication -> Settings -> '
+            'Authorized domains tab.","status":"PERMISSION_DENIED"}}')
+    top, _ = first(403, body, request_headers=UA + [("Authorization", "Bearer abc.def")])
+    assert top.id == "config"
+
+
+@pytest.mark.parametrize("status, reason, cause", [
+    (999, "Request denied", {"bot-challenge", "ip-block"}),
+    (999, "No Hacking", {"waf"}),
+    (511, "Network Authentication Required", {"client-network"}),
+    (402, "Payment Required", {"app-rule"}),
+])
+def test_private_and_telling_statuses_are_read(status, reason, cause):
+    top, _ = first(status, "", "text/plain", reason=reason)
+    assert top.id in cause
+
+
+def test_a_context_cue_needs_its_facts_and_its_line(tmp_path):
+    (tmp_path / "cues.toml").write_text('[[cues]]\nid = "x"\ncause = "csrf"\nweight = 0.4\nwhen = ["state-changing"]\n',
+                                        encoding="utf-8")
+    with pytest.raises(ContentError) as err:
+        load_cuebook([tmp_path])
+    assert "cues[1].phrases is missing" in str(err.value) and "when and line" in str(err.value)

@@ -10,7 +10,17 @@ the URL path is telling us the token was not applied, not that none was sent. Fa
   path segment;
 - `no-credentials`: the request is known and carries none of those;
 - `signed-url`: the query holds signature parameters (S3, GCS, Azure SAS, CloudFront, OSS, Akamai tokens);
-- `signed-request`: a signed URL, or a request signed in its Authorization header (AWS SigV4, OSS, SharedKey).
+- `signed-request`: a signed URL, or a request signed in its Authorization header (AWS SigV4, OSS, SharedKey);
+- `state-changing`: the method changes something (POST, PUT, PATCH, DELETE), what CSRF protection guards;
+- `browser-origin`: the request says which page sent it (Origin or Sec-Fetch-Site), as browsers do for such requests;
+- `csrf-token-sent`: an anti-forgery token travels with it (an X-CSRF-Token style header or a csrf/xsrf/antiforgery
+  cookie), so the server checks one;
+- `directory-path`: a GET or HEAD for a folder address (the path ends in "/", the site's root aside);
+- `dot-path`: a path segment starts with a dot (/.git/, /.env), which servers commonly refuse by rule;
+- `api-path`: the path is an API's (/api/, /v2/, /graphql, /wp-json/, /rest/), where a trailing "/" is the API's
+  style, not a folder;
+- `script-page` (read from the response by the language layer, message.py): the page shows no text at all and only
+  loads a script, the shape of a JavaScript challenge.
 """
 
 from __future__ import annotations
@@ -24,15 +34,25 @@ from wizard403.model import CREDENTIAL_HEADERS, Exchange
 SIGNATURE_PARAMS = frozenset(
     {"x-amz-signature", "x-goog-signature", "x-oss-signature", "signature", "sig", "hdnts", "__token__",
      "key-pair-id", "x-amz-credential", "x-goog-credential", "googleaccessid", "ossaccesskeyid", "x-ms-signature",
-     "token-signature", "hmac"}
+     "token-signature", "hmac", "x-amz-expires", "x-goog-expires", "x-oss-expires", "x-oss-credential",
+     "q-signature", "q-sign-algorithm", "x-tos-signature", "x-obs-signature", "wowzatokenhash"}
 )
+# A link that says when it expires and carries a hash or token is signed too (nginx secure_link's md5 and expires,
+# CDN token links).
+_EXPIRY_PARAMS = frozenset({"expires", "expiry", "expire", "exp", "e"})
+_LINK_PROOF_PARAMS = frozenset({"md5", "token", "hash", "sign", "st", "verify"})
 # Query parameters that carry a credential.
 CREDENTIAL_PARAMS = frozenset(
     {"token", "access_token", "accesstoken", "api_key", "apikey", "api-key", "key", "auth", "auth_token", "authtoken",
      "client_secret", "password", "passwd", "secret", "private_token", "sessionid", "jwt", "id_token",
      "oauth_token", "x-amz-security-token", "sig", "signature", "x-amz-signature", "x-goog-signature"}
 )
-_CSRF_HEADERS = frozenset({"x-csrf-token", "x-xsrf-token", "x-csrftoken"})
+_CSRF_HEADERS = frozenset({"x-csrf-token", "x-xsrf-token", "x-csrftoken", "csrf-token", "xsrf-token",
+                           "requestverificationtoken", "x-requestverificationtoken", "anti-csrf-token",
+                           "x-atlassian-token", "jenkins-crumb", "x-wp-nonce"})
+_CSRF_COOKIE = re.compile(r"(csrf|xsrf|antiforgery|requestverificationtoken)", re.I)
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_API_PATH = re.compile(r"/(?:api|apis|v\d{1,2}(?:\.\d{1,2})?|graphql|wp-json|rest|odata|json)(?:/|$)", re.I)
 _CREDENTIAL_NAME = re.compile(r"(auth|token|api-?key|secret|session|credential|signature|password)", re.I)
 _SIGNED_AUTH = re.compile(r"^\s*(AWS4-HMAC-SHA256|AWS|OSS|SharedKey(Lite)?|GOOG4-HMAC-SHA256|Signature)\b", re.I)
 # A path segment that is a credential: a bot token, a JWT, a vendor-prefixed token, a placeholder someone wrote.
@@ -45,9 +65,17 @@ _PATH_TOKEN = re.compile(
 )
 
 
+def _path(url: str) -> str:
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return ""
+
+
 def signed_url(url: str) -> bool:
     """Whether the URL's query signs it (a presigned or SAS link)."""
-    return any(name.lower() in SIGNATURE_PARAMS for name, _ in _query(url))
+    names = {name.lower() for name, _ in _query(url)}
+    return bool(names & SIGNATURE_PARAMS) or bool(names & _EXPIRY_PARAMS and names & _LINK_PROOF_PARAMS)
 
 
 def _query(url: str) -> list[tuple[str, str]]:
@@ -92,6 +120,22 @@ def facts_of(exchange: Exchange | None) -> frozenset[str]:
         out.add("credentials-sent")
     elif known:
         out.add("no-credentials")
+    headers = exchange.request_headers
+    names = {n.lower() for n, _ in headers}
+    if (exchange.method or "").upper() in STATE_CHANGING:
+        out.add("state-changing")
+    if "origin" in names or "sec-fetch-site" in names:
+        out.add("browser-origin")
+    cookies = " ".join(headers.get_all("cookie"))
+    if names & _CSRF_HEADERS or any(_CSRF_COOKIE.search(part.split("=", 1)[0]) for part in cookies.split(";")):
+        out.add("csrf-token-sent")
+    path = _path(exchange.url or "")
+    if (exchange.method or "GET").upper() in ("GET", "HEAD") and len(path) > 1 and path.endswith("/"):
+        out.add("directory-path")
+    if any(seg.startswith(".") and seg not in (".", "..", ".well-known") for seg in path.split("/")):
+        out.add("dot-path")
+    if _API_PATH.search(path):
+        out.add("api-path")
     if signed_url(exchange.url or ""):
         out.update(("signed-url", "signed-request"))
     elif any(_SIGNED_AUTH.match(v) for v in exchange.request_headers.get_all("authorization")) or any(

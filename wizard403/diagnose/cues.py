@@ -4,7 +4,9 @@ Vendor signatures know their producer's exact words; users bring refusals from t
 signature was written for. A person still reads "Daily Limit Exceeded" as a quota and "Blocked host" as a host
 check; the cues encode such readings as word sequences, weighed as hints. They are matched on words (letters and
 digits, case and accents folded), so `ip-not-allowed`, `IP not allowed` and `ipNotAllowed` (split by message.py)
-read alike, in JSON, XML, HTML and plain text.
+read alike, in JSON, XML, HTML and plain text. An IP address, a host name and a file system path each read as one
+word (shown as <address>, <host>, <path> in a quote), a possessive as its word ("organization's" = "organization"),
+and Chinese and Japanese text as one word per character, so phrases in those scripts match inside sentences.
 
 File format (validated on load, errors name file and key):
 
@@ -28,6 +30,24 @@ File format (validated on load, errors name file and key):
     not_status = [401]             # optional: never on these statuses
     phrases = ["rate limit", "quota exceed*", "too many ~ requests"]
                                    # words separated by spaces; "word*" matches by prefix, "~" any one word
+
+`yields = true` marks words that restate that a refusal happened ("blocked", "not allowed", "unauthorized"): they
+count only where no cue of another cause (one that does not yield) read the message, so that "the upload was
+blocked: the file is locked" reads as the lock, not as a firewall or a permission.
+
+A cue without phrases is a reading of the context alone: it needs `when` (the facts it rests on) and `line` (the
+evidence sentence, since no words of the message are quoted), and usually `bare = true`: it counts only where the
+message itself names no cause (no phrase cue is left once a stock page's hints are set aside). A browser's POST
+refused with nothing said is a CSRF check's way; a refusal that names nothing on a signed link points at the link.
+
+    [[cues]]
+    id = "browser-form-refused"
+    cause = "csrf"
+    weight = 0.45
+    when = ["state-changing", "browser-origin"]
+    bare = true
+    status = [400, 403, 419]
+    line = "a browser's state-changing request was refused without a reason"
 """
 
 from __future__ import annotations
@@ -36,6 +56,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -46,16 +67,40 @@ from wizard403.model import CAUSE_IDS
 
 MAX_CUE_WEIGHT = 0.95
 MAX_TOKENS = 1500  # words of a message read for cues (what a refusal says, it says early)
-MAX_PHRASE_WORDS = 10
+MAX_PHRASE_WORDS = 16  # Chinese and Japanese phrases count a word per character
 MAX_SPANS = 200  # phrase occurrences collected per message (a page repeating one word cannot make the work grow)
 ANY_WORD = "~"
-FACTS = ("signed-url", "signed-request", "credentials-sent", "no-credentials", "request-known")
+FACTS = ("signed-url", "signed-request", "credentials-sent", "no-credentials", "request-known", "state-changing",
+         "browser-origin", "csrf-token-sent", "directory-path", "dot-path", "api-path",
+         "script-page")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _WORD = re.compile(r"[^\W_]+")
 _SETTINGS_KEYS = ("damping", "language_producers", "generic_producers", "min_status", "stock_phrases")
 STOCK = "stock-page"  # the pseudo cue of settings.stock_phrases
 STOCK_KEEPS = 0.5  # on a stock page, only cues at least this strong still count
-_CUE_KEYS = ("id", "cause", "weight", "against", "when", "unless", "damp", "status", "not_status", "phrases")
+_CUE_KEYS = ("id", "cause", "weight", "against", "when", "unless", "damp", "status", "not_status", "phrases", "bare",
+             "line", "yields")
+# IPv4 addresses, and the masked forms people quote ("x.x.x.x", "xx.yy.zz.aa", "*.*.*.*"), read as one word: a
+# refusal that names an address speaks of the caller's address, whatever the digits. A file system path likewise
+# (/var/www/..., C:\inetpub\...): "permission denied" on a path is the server's file, not the caller's role.
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}|x{1,3}|\*{1,3}|[a-z]{2})(?:\.(?:\d{1,3}|x{1,3}|\*{1,3}|[a-z]{2})){3}"
+                   r"(?!\w|\.\w)", re.IGNORECASE)
+_FILE_PATH = re.compile(r"(?<![\w/.:~-])(?:/(?:var|home|srv|usr|etc|opt|tmp|data|mnt|www|root|run|Users|Library)"
+                        r"(?:/[\w.@~+-]{1,80}){1,30}/?|[A-Za-z]:\\(?:[\w.@~+-]{1,80}\\?){1,30})")
+# A host name (shop.example.com, my-app.web.app) likewise: "host ~ is not allowed" holds whatever the name.
+_HOST = re.compile(r"(?<![\w.@/-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,6}"
+                   r"(?:com|net|org|io|app|dev|ai|co|me|info|biz|cloud|site|online|xyz|local|localhost|internal|lan|"
+                   r"test|example|invalid|de|uk|fr|es|it|nl|pl|ru|jp|cn|kr|br|in|au|ca|us|eu|ch|at|se|no|dk|fi|be|"
+                   r"cz|tr|gov|edu)(?::\d{1,5})?(?![\w-]|\.\w)", re.IGNORECASE)
+# A possessive is the word it belongs to: "the organization's policy" reads as "organization policy".
+_POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s\b")
+# Chinese and Japanese write without spaces: each such character is read as a word, so that a phrase written in them
+# matches inside a sentence (Korean separates its words with spaces and reads as words).
+_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
+IP_WORD = "ipaddress"
+PATH_WORD = "filepath"
+HOST_WORD = "hostname"
+_SHOWN = {IP_WORD: "<address>", PATH_WORD: "<path>", HOST_WORD: "<host>"}
 
 
 def fold(text: str) -> str:
@@ -71,10 +116,13 @@ def fold(text: str) -> str:
 # "policies" = "policy"), so that a phrase written once matches the forms services use.
 _BRITISH = (("isations", "izations"), ("isation", "ization"), ("ising", "izing"), ("ised", "ized"), ("ises", "izes"),
             ("iser", "izer"), ("ise", "ize"))
-_SAME_WORD = {"licence": "license", "licences": "license", "defence": "defense", "cancelled": "canceled"}
+_SAME_WORD = {"licence": "license", "licences": "license", "defence": "defense", "cancelled": "canceled",
+              "caches": "cache", "niches": "niche", "axes": "axis"}
+_ES_PLURAL = ("sses", "shes", "ches", "xes")  # addresses, pushes, branches, prefixes: the plural adds -es
 _KEEP_S = ("ss", "us", "is", "ous")
 
 
+@lru_cache(maxsize=1 << 15)
 def variant(word: str) -> str:
     """One spelling of a word: -ise as -ize, plural as singular ("policies" -> "policy", "tokens" -> "token")."""
     same = _SAME_WORD.get(word)
@@ -87,13 +135,29 @@ def variant(word: str) -> str:
                 break
         if word.endswith("ies") and len(word) >= 6:
             return word[:-3] + "y"
+        if word.endswith(_ES_PLURAL):
+            return word[:-2]
         if word.endswith("s") and not word.endswith(_KEEP_S):
             return word[:-1]
     return word
 
 
 def words_of(text: str) -> list[str]:
-    return [variant(w) for w in _WORD.findall(fold(text))]
+    if "'" in text or "\u2019" in text:
+        text = _POSSESSIVE.sub("", text)
+    if "." in text:
+        text = _HOST.sub(" " + HOST_WORD + " ", _IPV4.sub(" " + IP_WORD + " ", text))
+    if "/" in text or "\\" in text:
+        text = _FILE_PATH.sub(" " + PATH_WORD + " ", text)
+    text = fold(text)
+    if not text.isascii():
+        text = _CJK.sub(r" \1 ", text)
+    return [variant(w) for w in _WORD.findall(text)]
+
+
+def shown(tokens: list[str]) -> str:
+    """Matched words as a quote: an address or a path read as one word is shown as what it stands for."""
+    return " ".join(_SHOWN.get(t, t) for t in tokens)
 
 
 @dataclass(frozen=True)
@@ -109,6 +173,9 @@ class Cue:
     phrases: tuple[str, ...]
     source: str
     not_status: frozenset[int] = frozenset()
+    bare: bool = False  # counts only where no phrase cue read the message
+    yields: bool = False  # a word that restates a refusal: silent where a reading of another cause was found
+    line: str = ""  # the evidence sentence of a context cue (one without phrases)
 
 
 @dataclass
@@ -132,11 +199,16 @@ class Cuebook:
     # first word -> [(pattern words, cue index, phrase)]; first-word prefixes indexed by their first 3 letters
     exact: Mapping[str, tuple] = field(default_factory=dict, hash=False)
     prefixed: Mapping[str, tuple] = field(default_factory=dict, hash=False)
+    context: tuple[int, ...] = ()  # indexes of the cues without phrases (readings of the context alone)
 
     def match(self, text: str, status: int | None, facts: frozenset[str] | set[str]) -> list[CueHit]:
         """Every cue whose phrase occurs in `text` and whose conditions hold; one hit per cue (its first phrase)."""
+        return self.read(text, status, facts)[0]
+
+    def read(self, text: str, status: int | None, facts: frozenset[str] | set[str]) -> tuple[list[CueHit], bool]:
+        """match(), and whether the text is a server's stock page (settings.stock_phrases)."""
         if status is None or status < self.min_status:
-            return []
+            return [], False
         tokens = words_of(text)[:MAX_TOKENS]
         active = [self._active(c, status, facts) for c in self.cues]
         n = len(tokens)
@@ -150,9 +222,13 @@ class Cuebook:
                 candidates = candidates + prefixed[tok[:3]]
             for pattern, index, phrase in candidates:
                 end = i + len(pattern)
-                if not active[index] or end > n:
+                if end > n or not active[index]:
                     continue
-                if all(_word_ok(p, tokens[i + k]) for k, p in enumerate(pattern)):
+                for k, p in enumerate(pattern):  # this loop is the language layer's hot path
+                    t = tokens[i + k]
+                    if p != t and p != ANY_WORD and not (p[-1] == "*" and t.startswith(p[:-1])):
+                        break
+                else:
                     spans.append((i, end, index, phrase))
                     if len(spans) >= MAX_SPANS:
                         break
@@ -165,30 +241,32 @@ class Cuebook:
             if index in found:
                 continue
             cause = cues[index].cause
-            inside = any(
+            # a reading of words against the request's context (`when`) is another kind of reading: it stands
+            inside = not cues[index].when and any(
                 s <= start and end <= e and (e - s) > (end - start) and cues[other].cause != cause
                 for s, e, other, _ in longer
             )
             if not inside:
-                found[index] = CueHit(self.cues[index], phrase, " ".join(tokens[start:end]))
+                found[index] = CueHit(self.cues[index], phrase, shown(tokens[start:end]))
         hits = [found[i] for i in sorted(found)]
-        if any(h.cue.id == STOCK for h in hits):
+        stock = any(h.cue.id == STOCK for h in hits)
+        if stock:
             hits = [h for h in hits if h.cue.id != STOCK and h.cue.weight >= STOCK_KEEPS]
-        return hits
+        if any(h.cue.yields for h in hits):
+            specific = {h.cue.cause for h in hits if not h.cue.yields}
+            hits = [h for h in hits if not h.cue.yields or not specific - {h.cue.cause}]
+        said = bool(hits)
+        for index in self.context:
+            cue = cues[index]
+            if active[index] and not (cue.bare and said):
+                hits.append(CueHit(cue, "", ""))
+        return hits, stock
 
     @staticmethod
     def _active(cue: Cue, status: int, facts) -> bool:
         if (cue.status is not None and status not in cue.status) or status in cue.not_status:
             return False
         return cue.when <= facts and not (cue.unless & facts)
-
-
-def _word_ok(pattern: str, token: str) -> bool:
-    if pattern == ANY_WORD:
-        return True
-    if pattern.endswith("*"):
-        return token.startswith(pattern[:-1])
-    return token == pattern
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -262,7 +340,7 @@ def _cue(src: str, key: str, raw: Any) -> Cue:
     for name in raw:
         if name not in _CUE_KEYS:
             raise ContentError(f"{src}: {key}.{name} is not a known key (expected one of {', '.join(_CUE_KEYS)})")
-    for required in ("id", "cause", "weight", "phrases"):
+    for required in ("id", "cause", "weight"):
         if required not in raw:
             raise ContentError(f"{src}: {key}.{required} is missing")
     cid = raw["id"]
@@ -294,15 +372,33 @@ def _cue(src: str, key: str, raw: Any) -> Cue:
             raise ContentError(f"{src}: {key}.{name} must be a non-empty list of status codes (got {_got(codes)})")
         statuses[name] = frozenset(codes)
     status = statuses["status"]
-    phrases = _strings(src, f"{key}.phrases", raw["phrases"])
-    if not phrases:
-        raise ContentError(f"{src}: {key}.phrases must not be empty")
-    for i, phrase in enumerate(phrases, 1):
-        _phrase_words(src, f"{key}.phrases[{i}]", phrase)
+    when = _facts(src, f"{key}.when", raw.get("when", []))
+    bare = raw.get("bare", False)
+    if not isinstance(bare, bool):
+        raise ContentError(f"{src}: {key}.bare must be true or false (got {_got(bare)})")
+    yields = raw.get("yields", False)
+    if not isinstance(yields, bool):
+        raise ContentError(f"{src}: {key}.yields must be true or false (got {_got(yields)})")
+    line = raw.get("line", "")
+    if not isinstance(line, str):
+        raise ContentError(f"{src}: {key}.line must be a sentence (got {_got(line)})")
+    line = " ".join(line.split())
+    if "phrases" in raw:
+        phrases = _strings(src, f"{key}.phrases", raw["phrases"])
+        if not phrases:
+            raise ContentError(f"{src}: {key}.phrases must not be empty")
+        for i, phrase in enumerate(phrases, 1):
+            _phrase_words(src, f"{key}.phrases[{i}]", phrase)
+    elif not when or not line:
+        raise ContentError(f"{src}: {key}.phrases is missing (a cue without phrases reads the context: it needs "
+                           "when and line)")
+    else:
+        phrases = []
     return Cue(
         id=cid, cause=cause, weight=weight, against=MappingProxyType(against),
-        when=_facts(src, f"{key}.when", raw.get("when", [])), unless=_facts(src, f"{key}.unless", raw.get("unless", [])),
+        when=when, unless=_facts(src, f"{key}.unless", raw.get("unless", [])),
         damp=damp, status=status, phrases=tuple(phrases), source=src, not_status=statuses["not_status"],
+        bare=bare, line=line, yields=yields,
     )
 
 
@@ -369,6 +465,7 @@ def load_cuebook(dirs: tuple[Path, ...] | list[Path]) -> Cuebook:
         settings["language_producers"], settings["min_status"],
         MappingProxyType({k: tuple(v) for k, v in exact.items()}),
         MappingProxyType({k: tuple(v) for k, v in prefixed.items()}),
+        tuple(i for i, cue in enumerate(cues) if not cue.phrases),
     )
 
 

@@ -21,7 +21,7 @@ from wizard403.diagnose import verdict as _verdict
 from wizard403.diagnose.catalogue import catalogue_for
 from wizard403.diagnose import language as _language
 from wizard403.diagnose import observations as _observations
-from wizard403.diagnose.cues import Cuebook, cuebook_for
+from wizard403.diagnose.cues import STOCK_KEEPS, Cuebook, cuebook_for
 from wizard403.diagnose.scoring import Assessment, Contribution, score_all
 from wizard403.diagnose.signatures import Hit, match_with
 from wizard403.model import Cause, Exchange, Fix, Reference, Session
@@ -46,9 +46,13 @@ def primary_exchange(session: Session) -> Exchange | None:
     return None
 
 
-def _signature_contributions(hits: list[Hit], assessments: dict[str, Assessment], book: Cuebook) -> None:
+def _signature_contributions(hits: list[Hit], assessments: dict[str, Assessment], book: Cuebook,
+                             stock: bool = False) -> None:
     for hit in hits:
-        group = _language.GROUP if hit.producer in book.language_producers else hit.producer
+        words = hit.producer in book.language_producers
+        if words and stock and max(hit.causes.values(), default=0.0) < STOCK_KEEPS:
+            continue  # a stock page's sentence read by a word list: it restates the status, like the cues' hints
+        group = _language.GROUP if words else hit.producer
         said = _observations.from_fields(hit.extracted)
         for cause_id, weight in hit.causes.items():
             if cause_id in assessments:
@@ -87,8 +91,9 @@ def assess(session: Session, content: Content, hits: list[Hit], primary: Exchang
         cid: Assessment(cid, info.prior, info.prior_label) for cid, info in content.causes.items()
     }
     book = cuebook_for(content)
-    _signature_contributions(hits, assessments, book)
-    for cause_id, contribution in _language.contributions(primary, hits, book):
+    language, stock = _language.read(primary, hits, book)
+    _signature_contributions(hits, assessments, book, stock)
+    for cause_id, contribution in language:
         if cause_id in assessments:
             assessments[cause_id].contributions.append(contribution)
     _check_contributions(session, assessments)

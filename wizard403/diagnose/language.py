@@ -53,15 +53,24 @@ def _quote(text: str) -> str:
 
 def contributions(primary: Exchange | None, hits: list[Hit], book: Cuebook) -> list[tuple[str, Contribution]]:
     """(cause id, contribution) for every cue phrase found in what a person reads on the primary exchange."""
+    return read(primary, hits, book)[0]
+
+
+def read(primary: Exchange | None, hits: list[Hit], book: Cuebook) -> tuple[list[tuple[str, Contribution]], bool]:
+    """contributions(), and whether the message is a server's stock page: then the word lists' signatures, which are
+    the same reading as the cues, keep only their clear readings too (engine.py)."""
     out: list[tuple[str, Contribution]] = []
     if primary is None or primary.status is None or primary.status < book.min_status or not book.cues:
-        return out
+        return out, False
     if primary.status < 400 and len(primary.body or b"") > DISGUISED_BODY_LIMIT:
-        return out
+        return out, False
     message = extract_message(primary)
-    found = book.match(message.text, primary.status, facts_of(primary))
+    facts = facts_of(primary)
+    if message.script_page:
+        facts = facts | {"script-page"}
+    found, stock = book.read(message.text, primary.status, facts)
     if not found:
-        return out
+        return out, stock
     reading = producer_reading(hits, book)
     damp = book.damping if reading is not None else 1.0
     said = _quote(message.headline)
@@ -73,9 +82,9 @@ def contributions(primary: Exchange | None, hits: list[Hit], book: Cuebook) -> l
         factor = damp if cue.damp else 1.0
         if factor == 0:
             continue
-        text = f'the message reads "{cue_hit.quote}"'
+        text = f'the message reads "{cue_hit.quote}"' if cue.phrases else cue.line
         quote, rests_on = "", frozenset()
-        if said and cue_hit.quote not in " ".join(words_of(said)):
+        if said and cue.phrases and cue_hit.quote not in " ".join(words_of(said)):
             quote = said
             rests_on = frozenset({headline}) if headline else rests_on
         effects = {c: w * factor for c, w in cue.against.items()}
@@ -87,4 +96,4 @@ def contributions(primary: Exchange | None, hits: list[Hit], book: Cuebook) -> l
             if weight:
                 out.append((cause_id, Contribution(cue_hit.name, "cue", text, round(weight, 3), group=GROUP,
                                                    said=rests_on, quote=quote)))
-    return out
+    return out, stock

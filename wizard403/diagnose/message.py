@@ -28,6 +28,7 @@ MAX_NODES = 4000  # JSON values walked
 SMALL_JSON = 1024  # a JSON body this short is an error answer: every string in it is read
 MAX_DEPTH = 32  # JSON nesting followed
 MAX_PART = 600  # characters kept of any one string
+SCRIPT_PAGE_LETTERS = 20  # a page with fewer visible letters than this, and a script, is a script page
 
 # JSON keys (lower-cased, "_" and "-" dropped) whose string values are the message a person reads.
 _MESSAGE_KEYS = frozenset(
@@ -69,6 +70,13 @@ STANDARD_REASONS = frozenset(
 _SPACES = re.compile(r"\s+")
 # an address, with the <placeholders> people write for the secrets in it
 _URL = re.compile(r"\b(?:https?|ftp|wss?|s3|gs)://(?:[^\s\"'<>]|<[\w-]{1,30}>){0,2000}", re.IGNORECASE)
+# A resource path in prose (projects/billing-prod/secrets/key, arn:...:bucket/a/b, /api/v2/orgs/acme/teams): an
+# identifier the server echoes, not words it says; its parts ("billing", "private") must not read as a reason.
+# File system paths are kept (cues.py reads them as one word).
+_RESOURCE = re.compile(
+    r"(?<![\w/\\])(?!/(?:var|home|srv|usr|etc|opt|tmp|data|mnt|www|root|run|Users|Library)/)"
+    r"[\w.:@~+-]{0,200}(?:/[\w.:@~+*<>{}-]{1,200}){2,40}/?"
+)
 # Error codes: words glued by _ . - : or camelCase. One greedy class (linear), the rest is checked in Python.
 _CODE_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{3,80}")
 CODE_SCAN_LIMIT = 3000  # characters of prose scanned for glued codes (the codes themselves are always read)
@@ -114,6 +122,7 @@ class Message:
     codes: list[str] = field(default_factory=list)
     title: str = ""  # the HTML title or the first message, for evidence lines
     size: int = 0  # characters kept so far
+    scripted: bool = False  # an HTML page that loads or runs a script
     _seen: set = field(default_factory=set)
     _text: str | None = None
 
@@ -131,12 +140,20 @@ class Message:
         """Everything readable in one string: the parts, the codes, and every code read as its words. Addresses
         are left out: a URL's path and query are the request echoed back, not what the server says about it."""
         if self._text is None:
-            prose = _URL.sub(" ", " \n ".join(self.parts))
+            prose = _RESOURCE.sub(" ", _URL.sub(" ", " \n ".join(self.parts)))
             codes = " \n ".join(self.codes)
             joined = prose + " \n " + codes if codes else prose
             words = code_words(codes + " " + prose[:CODE_SCAN_LIMIT])
             self._text = joined + (" \n " + " \n ".join(words) if words else "")
         return self._text
+
+    @property
+    def script_page(self) -> bool:
+        """A page that shows no words at all (no title, almost no visible text) and only runs a script: what a
+        JavaScript challenge looks like to a client that does not run it."""
+        if self.form != "html" or not self.scripted or self.title:
+            return False
+        return sum(ch.isalpha() for part in self.parts for ch in part) < SCRIPT_PAGE_LETTERS
 
     @property
     def headline(self) -> str:
@@ -196,7 +213,7 @@ def _from_json(text: str, msg: Message) -> bool:
 
 
 _HIDDEN_BLOCKS = (("<script", "</script"), ("<style", "</style"), ("<template", "</template"), ("<svg", "</svg"),
-                  ("<!--", "-->"))
+                  ("<!--", "-->"), ("<nav", "</nav"), ("<footer", "</footer"))
 _TITLE = re.compile(r"<title\b[^<>]{0,500}>([^<]{1,2000})", re.IGNORECASE)
 _HEADING = re.compile(r"<h[1-3]\b[^<>]{0,500}>\s*(?:<(?:span|b|strong|i|em)\b[^<>]{0,200}>\s*)?([^<]{1,600})", re.IGNORECASE)
 _INLINE_TAG = re.compile(r"</?(?:a|span|b|i|em|strong|code|small|font|u|abbr|kbd|tt|bdi|mark)\b[^<>]{0,2000}>",
@@ -206,7 +223,9 @@ _ANY_TAG = re.compile(r"<[^<>]{0,2000}>")
 
 def _without_hidden(text: str) -> str:
     """The page with scripts, styles, templates, svg and comments cut out, in one linear pass (an unclosed one ends
-    it). Invisible text must not speak for a cause: a challenge script names words no person sees."""
+    it). Invisible text must not speak for a cause: a challenge script names words no person sees. A site's
+    navigation and footer are cut too: a person reading a refusal page skips its "Sign in" link and "Terms of
+    service" footer."""
     low = text.lower()
     out: list[str] = []
     pos = total = 0
@@ -260,6 +279,7 @@ def _from_html(text: str, msg: Message) -> None:
     4 KB per millisecond, too slow for the large ordinary pages a diagnosis also sees; these passes are linear and
     capped (PARSE_LIMIT) and only ever look for the text between tags."""
     msg.form = "html"
+    msg.scripted = "<script" in text[:HTML_LIMIT].lower()
     page = _without_hidden(text[:HTML_LIMIT])
     title = _TITLE.search(text[:HTML_LIMIT])
     if title:
@@ -298,7 +318,7 @@ def _looks_html(head: str, content_type: str) -> bool:
     if "html" in content_type:
         return True
     low = head[:512].lower()
-    return "<html" in low or "<!doctype html" in low or "<body" in low or "<title" in low
+    return "<html" in low or "<!doctype html" in low or "<body" in low or "<title" in low or low.startswith("<script")
 
 
 def extract_text(body: str, content_type: str = "", reason: str = "", headers=None) -> Message:

@@ -41,6 +41,22 @@ class Hit:
         return f"{self.producer}/{self.signature}"
 
 
+def sniffed_type(body: bytes | None) -> str:
+    """The media type a body without a Content-Type header shows (a refusal quoted without its headers, a server that
+    sent none), read the way a person or a browser would: JSON, HTML, XML, else plain text."""
+    head = (body or b"")[:512].lstrip()
+    if not head:
+        return ""
+    if head[:1] in (b"{", b"["):
+        return "application/json"
+    low = head.lower()
+    if b"<html" in low or b"<!doctype html" in low or b"<body" in low or b"<head" in low or b"<title" in low:
+        return "text/html"
+    if head[:1] == b"<":
+        return "application/xml"
+    return "text/plain"
+
+
 class ExchangeView:
     """The parts of one exchange that matchers read, prepared once; regex results are memoised per view."""
 
@@ -53,7 +69,7 @@ class ExchangeView:
         self.method = (exchange.method or "").upper()
         self.url = exchange.url or ""
         self.reason = exchange.reason or ""
-        self.content_type = exchange.content_type
+        self.content_type = exchange.content_type or sniffed_type(exchange.body)
         self.headers: dict[str, list[str]] = {}
         for name, value in exchange.response_headers:
             self.headers.setdefault(name.lower(), []).append(value)
