@@ -249,3 +249,18 @@ async def test_no_screen_shows_the_credential_only_its_fingerprint(lab):
     everything = "\n".join(shown)
     assert token and token not in everything and token.rsplit(".", 1)[1] not in everything
     assert "Authorization: Bearer [redacted sha256:" in everything
+
+
+async def test_a_live_404_summary_says_nobody_refused(lab):
+    """A 404 is not the 403 coming back: the summary says what the server answered, not that a layer refused."""
+    from wizard403.model import Session, Target
+
+    session = Session(target=Target(url=lab.base_url + "/no-such-page-here"))
+    app = make_app(session=session, live=True, use_autosave=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.show_summary()
+        await settle(app, pilot)
+        shown = screen_prose(app)
+        assert "The server answered 404 Not Found: neither a refusal nor access" in shown, shown
+        assert "Who said no: nobody refused: the answer was 404 Not Found" in shown

@@ -21,7 +21,7 @@ from wizard403.tui.app import ChecksUpdated
 from wizard403.tui.keys import DEFAULT_KEYS
 from wizard403.tui.markdown import SafeMarkdown
 from wizard403.tui.owner import command_blocks, commands_heading, shown_causes
-from wizard403.tui.text import md_plain, plain
+from wizard403.tui.text import md_plain, status_text, plain
 
 QUERIES_STEP = "logs"  # the id of the step that shows the owner's log queries
 QUERIES_LINK = "Step {n} holds, for each of these ids, the queries that find it in the owner's logs, ready to copy."
@@ -97,7 +97,13 @@ def summary_parts(session, expert: bool, running: bool, scrubber: Scrubber | Non
         out += ["**The recorded response is a refusal** (analysed offline, nothing was sent).", ""]
     elif verdict.reproduced:
         out += ["**The request is refused now** (reproduced).", ""]
-    out.append(f"**Who said no:** {md(LAYER_WORDS.get(verdict.who_refused, verdict.who_refused))}.")
+    answered = [e for e in session.exchanges if e.check == "baseline" and e.status is not None]
+    if verdict.reproduced is None and answered and answered[-1].status not in (401, 403):
+        said = md(status_text(answered[-1].status, answered[-1].reason))
+        out += [f"**The server answered {said}**: neither a refusal nor access, so the 403 did not reproduce as such.", ""]
+        out.append(f"**Who said no:** nobody refused: the answer was {said}.")
+    else:
+        out.append(f"**Who said no:** {md(LAYER_WORDS.get(verdict.who_refused, verdict.who_refused))}.")
     denial = session.check("denial-message")
     said = denial_markdown(denial.evidence, md) if denial is not None else ""
     if said:
