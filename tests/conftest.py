@@ -7,6 +7,12 @@ import pytest
 from tests.peers import EgressProxy, Nginx
 
 
+def pytest_collection_modifyitems(items):
+    """Long tests first (marked heavy), the many short ones after: with two test processes the run then ends with
+    both busy, instead of one waiting for the other's last long walk."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)  # a stable sort keeps the order otherwise
+
+
 @pytest.fixture(autouse=True)
 def isolated_state(tmp_path, monkeypatch):
     """Autosaves, recent targets and key config go to the test's own directory, never the user's."""

@@ -24,6 +24,7 @@ from wizard403.tui.screens.step import StepScreen
 from wizard403.tui.screens.summary import SummaryScreen
 from wizard403.tui.widgets import QuestionBlock
 
+pytestmark = pytest.mark.heavy
 SIZE = (120, 40)
 TALL = (120, 80)
 

@@ -27,6 +27,7 @@ from wizard403.tui.screens.summary import SummaryScreen
 from wizard403.textsafe import one_line
 from wizard403.tui.widgets import QuestionBlock
 
+pytestmark = pytest.mark.heavy
 SIZE = (80, 24)
 RAW = ("\x1b", "\x07", "\x9b", "\u202e")
 
