@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus, unquote
 
-from wizard403 import redact
+from wizard403 import prefilter, redact
 from wizard403.textsafe import visible
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ class Scrubber:
         self._forms: dict[str, str] = {}  # every form of every secret -> the secret's fingerprint
         self._regex: re.Pattern | None = None
         self._buckets: dict[str, list[str]] = {}
+        self._fast: _FastForms | None = None
         self.update(secrets)
 
     # -- registering
@@ -116,6 +117,7 @@ class Scrubber:
             # A form already owned by a longer secret keeps that owner's fingerprint.
             self._forms.setdefault(form, fp)
         self._regex = None
+        self._fast = None
 
     def update(self, values: Iterable[str]) -> None:
         for value in values:
@@ -169,6 +171,14 @@ class Scrubber:
 
     def known(self, text: str) -> str:
         """`text` with every registered secret (in every form) replaced, and nothing else."""
+        if len(text) >= prefilter.FAST_MIN and self._forms and prefilter.available():
+            fast = self._fast_forms()
+            scan = fast.scan(text)
+            if not scan.plain:
+                return fast.known(self, text, scan)
+        return self._known_plain(text)
+
+    def _known_plain(self, text: str) -> str:
         regex = self._compiled() if text and len(text) >= redact.MIN_SECRET_LEN else None
         match = regex.search(text) if regex is not None else None
         if match is None:
@@ -190,7 +200,19 @@ class Scrubber:
         """`text` with every registered secret and every secret-shaped value replaced by its fingerprint."""
         if not text:
             return text
+        if len(text) >= prefilter.FAST_MIN and prefilter.available():
+            fast = self._fast_forms()
+            scan = fast.scan(text)
+            if not scan.plain:
+                known = fast.known(self, text, scan) if self._forms else text
+                return redact.apply_rules_fast(known, fast.scan, scan)
         return redact.apply_rules(self.known(text))
+
+    def _fast_forms(self) -> _FastForms:
+        state = redact.fast_state()
+        if self._fast is None or self._fast.state is not state:
+            self._fast = _FastForms(state, self._forms)
+        return self._fast
 
     def scrub_bytes(self, data: bytes) -> bytes:
         """Binary data with registered (ASCII-spelled) secrets replaced byte for byte; no text rules."""
@@ -243,16 +265,35 @@ class Scrubber:
     @classmethod
     def for_har(cls, entries: Iterable[Any]) -> Scrubber:
         """The registry of a HAR's entries: request headers, cookies, URLs (and URL-valued headers), query and
-        form parameters, post bodies, the server's Set-Cookie values and token fields, WebSocket protocols."""
+        form parameters, post bodies, the server's Set-Cookie values and token fields, WebSocket protocols.
+        Parts repeated across entries (the same headers, cookies, URL) are read once: they hold the same secrets."""
         scrubber = cls()
+        seen_headers: dict[tuple[str, str], set[str]] = {}
+        seen_urls: dict[str, set[str]] = {}
+
+        def headers(pairs: list[tuple[str, str]]) -> set[str]:
+            found: set[str] = set()
+            for pair in pairs:
+                got = seen_headers.get(pair)
+                if got is None:
+                    got = seen_headers[pair] = redact.secrets_of_headers([pair])
+                found |= got
+            return found
+
+        def url(value: str) -> set[str]:
+            got = seen_urls.get(value)
+            if got is None:
+                got = seen_urls[value] = redact.secrets_of_url(value)
+            return got
+
         for entry in entries:
             if not isinstance(entry, dict):
                 continue
             req = entry.get("request") if isinstance(entry.get("request"), dict) else {}
             resp = entry.get("response") if isinstance(entry.get("response"), dict) else {}
-            scrubber.add_headers(_har_pairs(req.get("headers")))
-            scrubber.add_url(str(req.get("url") or ""))
-            scrubber.add_url(str(resp.get("redirectURL") or ""))
+            scrubber.update(headers(_har_pairs(req.get("headers"))))
+            scrubber.update(url(str(req.get("url") or "")))
+            scrubber.update(url(str(resp.get("redirectURL") or "")))
             for name, value in _har_pairs(req.get("queryString")):
                 if value and redact.is_secret_param(name):
                     scrubber.update({value, unquote(value)})
@@ -268,8 +309,45 @@ class Scrubber:
             resp_headers = _har_pairs(resp.get("headers"))
             content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
             text = content.get("text") if isinstance(content.get("text"), str) and not content.get("encoding") else None
-            scrubber.add_response(resp_headers, text if text and len(text) < 1_000_000 else None)
+            scrubber.update(headers([(n, v) for n, v in resp_headers if n.lower() in ("set-cookie",) or redact.is_secret_header(n)]))
+            if text and len(text) < 1_000_000 and text.lstrip()[:1] in ("{", "["):
+                scrubber.update(redact.secrets_of_json(text.lstrip()))
         return scrubber
+
+
+class _FastForms:
+    """One registry's prefilter: the rules' words and every registered form in one automaton (prefilter.py)."""
+
+    def __init__(self, state: Any, forms: dict[str, str]):
+        self.state = state
+        words = [(prefilter.norm_word(form), "form") for form in forms]
+        self.always = any(not w for w, _ in words)  # a form made only of separators: no word to look for
+        self.words = prefilter.Words([*state.words, *words], spanned=redact.is_name_tag)
+        self._exact = None
+        self._forms = list(forms)
+
+    def scan(self, text: str) -> redact.Scan:
+        norm = prefilter.normalise(text)
+        return redact.Scan(text, norm, self.words.scan(norm) if norm is not None else {})
+
+    def known(self, scrubber: Scrubber, text: str, scan: redact.Scan) -> str:
+        """Scrubber.known(text), looking only where a registered form starts."""
+        if "form" not in scan.found and not self.always:
+            return text
+        if self._exact is None:
+            self._exact = prefilter.exact_words(self._forms)
+        starts = sorted({start for _, start, _ in self._exact.find_matches_as_indexes(text, overlapping=True)})
+        scrubber._compiled()
+        out: list[str] = []
+        last = 0
+        for i in starts:
+            if i < last:
+                continue
+            form = scrubber._at(text, i)
+            if form is not None:
+                out += [text[last:i], scrubber._forms[form]]
+                last = i + len(form)
+        return "".join(out) + text[last:] if out else text
 
 
 def _har_pairs(items: Any) -> list[tuple[str, str]]:

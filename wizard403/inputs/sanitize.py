@@ -23,9 +23,10 @@ from typing import Any, BinaryIO
 from urllib.parse import unquote
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from wizard403.errors import InputError
-from wizard403.inputs.harfile import HarSource, Progress, decode, read_har
+from wizard403.inputs.harfile import HarSource, Progress, decode, decode_view, read_har, string_head
 from wizard403.redact import (
     FINGERPRINT_RE,
     SECRET_PARAM_RE,
@@ -40,6 +41,9 @@ from wizard403.scrub import Scrubber
 # Headers whose value is (or holds) a URL: their query strings can carry tokens.
 _URL_HEADERS = frozenset({"referer", "location", "origin", "content-location", "link", ":path", "refresh"})
 _TEXTUAL_MIME = ("text/", "json", "xml", "javascript", "ecmascript", "html", "x-www-form-urlencoded", "csv", "svg")
+# Texts up to this length are remembered with their scrubbed form, up to this many of them.
+_MEMO_MAX = 4096
+_MEMO_ENTRIES = 100_000
 # Above this size the copy is written compactly; below it, indented for people who want to read it.
 _INDENT_LIMIT = 20 * 1024 * 1024
 
@@ -89,7 +93,7 @@ def sanitize_har(
         raise InputError("the sanitised copy must go to a different file from the original.")
     source = read_har(src, max_bytes, progress)
     report = SanitizeReport()
-    registry = Scrubber.for_har(decode(item) for item in source.entries)
+    registry = Scrubber.for_har(_registry_view(item) for item in source.entries)
     report.secrets = len(registry)
     scrubber = _Scrubber(registry, report)
     _write(dst, lambda out: _stream(source, scrubber, out, indent=2 if source.size < _INDENT_LIMIT else None))
@@ -97,6 +101,60 @@ def sanitize_har(
 
 
 # -- finding the secrets ------------------------------------------------------------------------------------------
+
+
+class _RegistryContent(msgspec.Struct):
+    text: msgspec.Raw | UnsetType = UNSET
+    encoding: Any = UNSET
+
+
+class _RegistryResponse(msgspec.Struct):
+    headers: Any = UNSET
+    cookies: Any = UNSET
+    redirectURL: Any = UNSET
+    content: _RegistryContent | UnsetType = UNSET
+
+
+class _RegistryEntry(msgspec.Struct):
+    request: Any = UNSET
+    response: _RegistryResponse | UnsetType = UNSET
+
+
+_REGISTRY_VIEW = msgspec.json.Decoder(_RegistryEntry)
+
+
+def _registry_view(item: Any) -> Any:
+    """What Scrubber.for_har reads of an entry, without decoding its response body unless the registry reads it
+    (a JSON answer's token fields): the same dictionaries, with any other body left out."""
+    view = decode_view(item, _REGISTRY_VIEW) if isinstance(item, msgspec.Raw) else None
+    if view is None:
+        return decode(item)
+    entry: dict[str, Any] = {}
+    if view.request is not UNSET:
+        entry["request"] = view.request
+    resp = view.response
+    if resp is UNSET:
+        return entry
+    response = entry["response"] = {k: getattr(resp, k) for k in ("headers", "cookies", "redirectURL") if getattr(resp, k) is not UNSET}
+    if resp.content is UNSET:
+        return entry
+    content = response["content"] = {}
+    if resp.content.encoding is not UNSET:
+        content["encoding"] = resp.content.encoding
+    raw = resp.content.text
+    if raw is UNSET:
+        return entry
+    if content.get("encoding"):  # a body with an encoding is never read for secrets: its value does not matter
+        content["text"] = None
+        return entry
+    head = string_head(raw, 64)
+    if head is None:  # not a string
+        content["text"] = decode(raw)
+    elif head.lstrip()[:1] in ("{", "[") or (not head.strip() and len(head) >= 64):
+        content["text"] = decode(raw)  # a JSON answer (or a long run of spaces before something)
+    else:
+        content["text"] = ""  # a string the registry does not read
+    return entry
 
 
 def _pairs(items: Any) -> list[tuple[str, str]]:
@@ -126,15 +184,32 @@ class _Scrubber:
     def __init__(self, registry: Scrubber, report: SanitizeReport):
         self.registry = registry
         self.report = report
+        # Headers, cookies and URLs repeat across entries: each short text is scrubbed once per copy.
+        self._texts: dict[str, str] = {}
+        self._urls: dict[str, str] = {}
 
     def text(self, value: str) -> str:
-        return self.registry.scrub(value)
+        if len(value) > _MEMO_MAX:
+            return self.registry.scrub(value)
+        done = self._texts.get(value)
+        if done is None:
+            if len(self._texts) > _MEMO_ENTRIES:
+                self._texts.clear()
+            done = self._texts[value] = self.registry.scrub(value)
+        return done
 
     def data(self, value: bytes) -> bytes:
         return self.registry.scrub_bytes(value)
 
     def url(self, value: str) -> str:
-        return self.registry.url(value)
+        if len(value) > _MEMO_MAX:
+            return self.registry.url(value)
+        done = self._urls.get(value)
+        if done is None:
+            if len(self._urls) > _MEMO_ENTRIES:
+                self._urls.clear()
+            done = self._urls[value] = self.registry.url(value)
+        return done
 
     def header(self, name: str, value: str) -> str:
         lname = name.lower()
