@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 # Values too common to hunt for across a whole text (a cookie "lang=true" is not a secret worth garbling pages for).
 TRIVIAL = frozenset({"true", "false", "null", "none", "undefined", "yes", "no", "on", "off", "default", "en-us", "bearer", "basic"})
+# From this length on, known() finds the forms with one automaton (prefilter.py) rather than the regex below.
+_FAST_KNOWN_MIN = 24
 _PREFIX = 8  # the regex finds the first characters of a form; the whole form is then compared
 _FAN = 8  # above this many branches, a trie node dispatches by character class first (fewer tries per position)
 
@@ -171,11 +173,8 @@ class Scrubber:
 
     def known(self, text: str) -> str:
         """`text` with every registered secret (in every form) replaced, and nothing else."""
-        if len(text) >= prefilter.FAST_MIN and self._forms and prefilter.available():
-            fast = self._fast_forms()
-            scan = fast.scan(text)
-            if not scan.plain:
-                return fast.known(self, text, scan)
+        if len(text) >= _FAST_KNOWN_MIN and self._forms and prefilter.available():
+            return self._fast_forms().known(self, text)
         return self._known_plain(text)
 
     def _known_plain(self, text: str) -> str:
@@ -200,18 +199,11 @@ class Scrubber:
         """`text` with every registered secret and every secret-shaped value replaced by its fingerprint."""
         if not text:
             return text
-        if len(text) >= prefilter.FAST_MIN and prefilter.available():
-            fast = self._fast_forms()
-            scan = fast.scan(text)
-            if not scan.plain:
-                known = fast.known(self, text, scan) if self._forms else text
-                return redact.apply_rules_fast(known, fast.scan, scan)
         return redact.apply_rules(self.known(text))
 
     def _fast_forms(self) -> _FastForms:
-        state = redact.fast_state()
-        if self._fast is None or self._fast.state is not state:
-            self._fast = _FastForms(state, self._forms)
+        if self._fast is None:
+            self._fast = _FastForms(self._forms)
         return self._fast
 
     def scrub_bytes(self, data: bytes) -> bytes:
@@ -316,27 +308,28 @@ class Scrubber:
 
 
 class _FastForms:
-    """One registry's prefilter: the rules' words and every registered form in one automaton (prefilter.py)."""
+    """One registry's fast search: an automaton of every registered form, searched in a long text in one pass."""
 
-    def __init__(self, state: Any, forms: dict[str, str]):
-        self.state = state
-        words = [(prefilter.norm_word(form), "form") for form in forms]
-        self.always = any(not w for w, _ in words)  # a form made only of separators: no word to look for
-        self.words = prefilter.Words([*state.words, *words], spanned=redact.is_name_tag)
-        self._exact = None
+    def __init__(self, forms: dict[str, str]):
         self._forms = list(forms)
+        self._text: Any = None
+        self._bytes = prefilter.exact_bytes(self._forms)
 
-    def scan(self, text: str) -> redact.Scan:
-        norm = prefilter.normalise(text)
-        return redact.Scan(text, norm, self.words.scan(norm) if norm is not None else {})
+    def starts(self, text: str) -> list[int]:
+        """Every position where a registered form starts in `text` (sorted)."""
+        if text.isascii():  # positions in the bytes are positions in the text
+            hits = self._bytes.find_matches_as_indexes(text.encode("ascii"), overlapping=True)
+        else:
+            if self._text is None:
+                self._text = prefilter.exact_words(self._forms)
+            hits = self._text.find_matches_as_indexes(text, overlapping=True)
+        return sorted({start for _, start, _ in hits})
 
-    def known(self, scrubber: Scrubber, text: str, scan: redact.Scan) -> str:
+    def known(self, scrubber: Scrubber, text: str) -> str:
         """Scrubber.known(text), looking only where a registered form starts."""
-        if "form" not in scan.found and not self.always:
+        starts = self.starts(text)
+        if not starts:
             return text
-        if self._exact is None:
-            self._exact = prefilter.exact_words(self._forms)
-        starts = sorted({start for _, start, _ in self._exact.find_matches_as_indexes(text, overlapping=True)})
         scrubber._compiled()
         out: list[str] = []
         last = 0

@@ -187,6 +187,7 @@ class _Scrubber:
         # Headers, cookies and URLs repeat across entries: each short text is scrubbed once per copy.
         self._texts: dict[str, str] = {}
         self._urls: dict[str, str] = {}
+        self._headers: dict[tuple[str, str], str] = {}
 
     def text(self, value: str) -> str:
         if len(value) > _MEMO_MAX:
@@ -212,6 +213,17 @@ class _Scrubber:
         return done
 
     def header(self, name: str, value: str) -> str:
+        if len(value) > _MEMO_MAX:
+            return self._header(name, value)
+        key = (name, value)
+        done = self._headers.get(key)
+        if done is None:
+            if len(self._headers) > _MEMO_ENTRIES:
+                self._headers.clear()
+            done = self._headers[key] = self._header(name, value)
+        return done
+
+    def _header(self, name: str, value: str) -> str:
         lname = name.lower()
         if lname == "set-cookie" and "\n" in value:
             return "\n".join(redact_header(name, part) for part in value.split("\n"))
