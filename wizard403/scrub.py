@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
 # Values too common to hunt for across a whole text (a cookie "lang=true" is not a secret worth garbling pages for).
 TRIVIAL = frozenset({"true", "false", "null", "none", "undefined", "yes", "no", "on", "off", "default", "en-us", "bearer", "basic"})
-# From this length on, known() finds the forms with one automaton (prefilter.py) rather than the regex below.
-_FAST_KNOWN_MIN = 24
+# The forms' automaton starts as one that is quick to build; after this much text it is rebuilt as a faster one.
+_FAST_FORMS_UPGRADE = 4 * 1024 * 1024
 _PREFIX = 8  # the regex finds the first characters of a form; the whole form is then compared
 _FAN = 8  # above this many branches, a trie node dispatches by character class first (fewer tries per position)
 
@@ -94,8 +94,8 @@ class Scrubber:
         self.secrets: set[str] = set()
         self._forms: dict[str, str] = {}  # every form of every secret -> the secret's fingerprint
         self._regex: re.Pattern | None = None
-        self._buckets: dict[str, list[str]] = {}
-        self._fast: _FastForms | None = None
+        self._buckets: dict[str, list[str]] | None = None
+        self._fast: list[_FastForms | None] = [None]  # shared with copies until one of them adds a secret
         self.update(secrets)
 
     # -- registering
@@ -119,7 +119,8 @@ class Scrubber:
             # A form already owned by a longer secret keeps that owner's fingerprint.
             self._forms.setdefault(form, fp)
         self._regex = None
-        self._fast = None
+        self._buckets = None
+        self._fast = [None]
 
     def update(self, values: Iterable[str]) -> None:
         for value in values:
@@ -155,25 +156,31 @@ class Scrubber:
         # One small regex over the forms' first characters finds candidates; each is confirmed by comparing whole
         # forms (longest first). Compiling prefixes instead of whole forms keeps a HAR with thousands cheap.
         if self._regex is None and self._forms:
+            self._regex = re.compile(_trie_pattern(self._bucketed()))
+        return self._regex
+
+    def _bucketed(self) -> dict[str, list[str]]:
+        """The forms by their first characters, longest first."""
+        if self._buckets is None:
             buckets: dict[str, list[str]] = {}
             for form in self._forms:
                 buckets.setdefault(form[:_PREFIX], []).append(form)
             for forms in buckets.values():
                 forms.sort(key=len, reverse=True)
             self._buckets = buckets
-            self._regex = re.compile(_trie_pattern(buckets))
-        return self._regex
+        return self._buckets
 
     def _at(self, text: str, i: int) -> str | None:
+        buckets = self._bucketed()
         for k in range(_PREFIX, redact.MIN_SECRET_LEN - 1, -1):
-            for form in self._buckets.get(text[i : i + k], ()):
+            for form in buckets.get(text[i : i + k], ()):
                 if text.startswith(form, i):
                     return form
         return None
 
     def known(self, text: str) -> str:
         """`text` with every registered secret (in every form) replaced, and nothing else."""
-        if len(text) >= _FAST_KNOWN_MIN and self._forms and prefilter.available():
+        if len(text) >= redact.MIN_SECRET_LEN and self._forms and prefilter.available():
             return self._fast_forms().known(self, text)
         return self._known_plain(text)
 
@@ -202,9 +209,9 @@ class Scrubber:
         return redact.apply_rules(self.known(text))
 
     def _fast_forms(self) -> _FastForms:
-        if self._fast is None:
-            self._fast = _FastForms(self._forms)
-        return self._fast
+        if self._fast[0] is None:
+            self._fast[0] = _FastForms(self._forms)
+        return self._fast[0]
 
     def scrub_bytes(self, data: bytes) -> bytes:
         """Binary data with registered (ASCII-spelled) secrets replaced byte for byte; no text rules."""
@@ -246,6 +253,7 @@ class Scrubber:
         twin.secrets = set(self.secrets)
         twin._forms = dict(self._forms)
         twin._regex, twin._buckets = self._regex, self._buckets
+        twin._fast = self._fast  # built at most once for the copies that add nothing
         return twin
 
     @classmethod
@@ -313,15 +321,21 @@ class _FastForms:
     def __init__(self, forms: dict[str, str]):
         self._forms = list(forms)
         self._text: Any = None
-        self._bytes = prefilter.exact_bytes(self._forms)
+        self._bytes = prefilter.exact_bytes(self._forms, quick=True)
+        self._scanned = 0  # characters searched with the quick automaton
 
     def starts(self, text: str) -> list[int]:
         """Every position where a registered form starts in `text` (sorted)."""
+        if self._scanned < _FAST_FORMS_UPGRADE:
+            self._scanned += len(text)
+            if self._scanned >= _FAST_FORMS_UPGRADE:
+                self._bytes = prefilter.exact_bytes(self._forms)
+                self._text = None
         if text.isascii():  # positions in the bytes are positions in the text
             hits = self._bytes.find_matches_as_indexes(text.encode("ascii"), overlapping=True)
         else:
             if self._text is None:
-                self._text = prefilter.exact_words(self._forms)
+                self._text = prefilter.exact_words(self._forms, quick=self._scanned < _FAST_FORMS_UPGRADE)
             hits = self._text.find_matches_as_indexes(text, overlapping=True)
         return sorted({start for _, start, _ in hits})
 
@@ -330,7 +344,6 @@ class _FastForms:
         starts = self.starts(text)
         if not starts:
             return text
-        scrubber._compiled()
         out: list[str] = []
         last = 0
         for i in starts:

@@ -42,8 +42,8 @@ from wizard403.scrub import Scrubber
 _URL_HEADERS = frozenset({"referer", "location", "origin", "content-location", "link", ":path", "refresh"})
 _TEXTUAL_MIME = ("text/", "json", "xml", "javascript", "ecmascript", "html", "x-www-form-urlencoded", "csv", "svg")
 # Texts up to this length are remembered with their scrubbed form, up to this many of them.
-_MEMO_MAX = 4096
-_MEMO_ENTRIES = 100_000
+_MEMO_MAX = 512
+_MEMO_ENTRIES = 50_000
 # Above this size the copy is written compactly; below it, indented for people who want to read it.
 _INDENT_LIMIT = 20 * 1024 * 1024
 
