@@ -265,54 +265,65 @@ class Scrubber:
     @classmethod
     def for_har(cls, entries: Iterable[Any]) -> Scrubber:
         """The registry of a HAR's entries: request headers, cookies, URLs (and URL-valued headers), query and
-        form parameters, post bodies, the server's Set-Cookie values and token fields, WebSocket protocols.
-        Parts repeated across entries (the same headers, cookies, URL) are read once: they hold the same secrets."""
-        scrubber = cls()
-        seen_headers: dict[tuple[str, str], set[str]] = {}
-        seen_urls: dict[str, set[str]] = {}
-
-        def headers(pairs: list[tuple[str, str]]) -> set[str]:
-            found: set[str] = set()
-            for pair in pairs:
-                got = seen_headers.get(pair)
-                if got is None:
-                    got = seen_headers[pair] = redact.secrets_of_headers([pair])
-                found |= got
-            return found
-
-        def url(value: str) -> set[str]:
-            got = seen_urls.get(value)
-            if got is None:
-                got = seen_urls[value] = redact.secrets_of_url(value)
-            return got
-
+        form parameters, post bodies, the server's Set-Cookie values and token fields, WebSocket protocols."""
+        reader = HarSecrets(cls())
         for entry in entries:
-            if not isinstance(entry, dict):
-                continue
-            req = entry.get("request") if isinstance(entry.get("request"), dict) else {}
-            resp = entry.get("response") if isinstance(entry.get("response"), dict) else {}
-            scrubber.update(headers(_har_pairs(req.get("headers"))))
-            scrubber.update(url(str(req.get("url") or "")))
-            scrubber.update(url(str(resp.get("redirectURL") or "")))
-            for name, value in _har_pairs(req.get("queryString")):
-                if value and redact.is_secret_param(name):
-                    scrubber.update({value, unquote(value)})
-            for cookie in _har_pairs(req.get("cookies")) + _har_pairs(resp.get("cookies")):
-                if not (cookie[1].isdigit() and len(cookie[1]) < 8):
-                    scrubber.add(cookie[1], "cookie")
-            post = req.get("postData") if isinstance(req.get("postData"), dict) else {}
-            if isinstance(post.get("text"), str):
-                scrubber.add_body(post["text"], str(post.get("mimeType") or ""))
-            for name, value in _har_pairs(post.get("params")):
-                if value and redact.is_secret_param(name):
-                    scrubber.add(value, "body")
-            resp_headers = _har_pairs(resp.get("headers"))
-            content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
-            text = content.get("text") if isinstance(content.get("text"), str) and not content.get("encoding") else None
-            scrubber.update(headers([(n, v) for n, v in resp_headers if n.lower() in ("set-cookie",) or redact.is_secret_header(n)]))
-            if text and len(text) < 1_000_000 and text.lstrip()[:1] in ("{", "["):
-                scrubber.update(redact.secrets_of_json(text.lstrip()))
-        return scrubber
+            reader.add(entry)
+        return reader.scrubber
+
+
+class HarSecrets:
+    """Scrubber.for_har one entry at a time (`add`), for a reader that goes through the entries anyway. Parts
+    repeated across entries (the same header, the same URL) are read once: they hold the same secrets."""
+
+    def __init__(self, scrubber: Scrubber | None = None):
+        self.scrubber = scrubber if scrubber is not None else Scrubber()
+        self._headers: dict[tuple[str, str], set[str]] = {}
+        self._urls: dict[str, set[str]] = {}
+
+    def _of_headers(self, pairs: list[tuple[str, str]]) -> set[str]:
+        found: set[str] = set()
+        for pair in pairs:
+            got = self._headers.get(pair)
+            if got is None:
+                got = self._headers[pair] = redact.secrets_of_headers([pair])
+            found |= got
+        return found
+
+    def _of_url(self, value: str) -> set[str]:
+        got = self._urls.get(value)
+        if got is None:
+            got = self._urls[value] = redact.secrets_of_url(value)
+        return got
+
+    def add(self, entry: Any) -> None:
+        if not isinstance(entry, dict):
+            return
+        scrubber = self.scrubber
+        req = entry.get("request") if isinstance(entry.get("request"), dict) else {}
+        resp = entry.get("response") if isinstance(entry.get("response"), dict) else {}
+        scrubber.update(self._of_headers(_har_pairs(req.get("headers"))))
+        scrubber.update(self._of_url(str(req.get("url") or "")))
+        scrubber.update(self._of_url(str(resp.get("redirectURL") or "")))
+        for name, value in _har_pairs(req.get("queryString")):
+            if value and redact.is_secret_param(name):
+                scrubber.update({value, unquote(value)})
+        for cookie in _har_pairs(req.get("cookies")) + _har_pairs(resp.get("cookies")):
+            if not (cookie[1].isdigit() and len(cookie[1]) < 8):
+                scrubber.add(cookie[1], "cookie")
+        post = req.get("postData") if isinstance(req.get("postData"), dict) else {}
+        if isinstance(post.get("text"), str):
+            scrubber.add_body(post["text"], str(post.get("mimeType") or ""))
+        for name, value in _har_pairs(post.get("params")):
+            if value and redact.is_secret_param(name):
+                scrubber.add(value, "body")
+        resp_headers = _har_pairs(resp.get("headers"))
+        content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
+        text = content.get("text") if isinstance(content.get("text"), str) and not content.get("encoding") else None
+        given = [(n, v) for n, v in resp_headers if n.lower() in ("set-cookie",) or redact.is_secret_header(n)]
+        scrubber.update(self._of_headers(given))
+        if text and len(text) < 1_000_000 and text.lstrip()[:1] in ("{", "["):
+            scrubber.update(redact.secrets_of_json(text.lstrip()))
 
 
 class _FastForms:
