@@ -403,6 +403,10 @@ class _FastState:
         self.words = _rule_words_for(names)
         self.automaton = prefilter.Words(self.words, spanned=is_name_tag)
         self.exact_only = _exact_only(names)
+        # Secret names with a non-ASCII letter: lowering bytes would not see their other cases (plain path then).
+        self.ascii_names = all(
+            w.isascii() for section in ("fields", "query") for kind in ("exact", "contains") for w in names.get(f"{section}.{kind}")
+        )
         self.paths_always = any(_path_literal(p.regex) is None for p in names.paths)
 
 
@@ -470,10 +474,11 @@ def _path_literal(regex: re.Pattern) -> bytes | None:
 class Scan:
     """What the prefilter found in one text: its normalised form and tag -> spans (see prefilter.Words.scan)."""
 
-    __slots__ = ("text", "norm", "found", "_low", "spellings")
+    __slots__ = ("text", "norm", "found", "_low", "spellings", "relevant")
 
     def __init__(self, text: str, norm: bytes | None, found: dict):
         self.text, self.norm, self.found, self._low = text, norm, found, None
+        self.relevant: dict[str, set[str]] | None = None
         self.spellings: dict[str, list[tuple[int, int]]] = {}  # secret name -> its spellings' places in the text
 
     @property
@@ -531,28 +536,44 @@ def _stretch(text: str, at: int, stops: re.Pattern, chars: str) -> tuple[int, in
     return start, m.start() if m else len(text)
 
 
-def _name_positions(scan: Scan, rule: str, sections: tuple[str, ...]) -> list[tuple[int, int]]:
-    """(start, end) in the text of every spelling (separators inside allowed) of a secret name of `sections` that
-    the normalised text shows followed by what `rule` needs after a name. A name that counts only whole must also
-    end there (and, except for the key=value rule, whose names may start after a `-` or `.`, start there)."""
-    after = _N_AFTER[rule]
+_RULE_SECTIONS = {"json": ("fields",), "query": ("fields", "query"), "bare": ("fields",), "xml": ("fields",)}
+
+
+def _relevant_names(scan: Scan) -> dict[str, set[str]]:
+    """rule -> the secret names that the normalised text shows followed by what that rule needs after a name. A
+    name that counts only whole must also end there (and, except for the key=value rule, whose names may start
+    after a `-` or `.`, start there)."""
     norm = scan.norm
+    size = len(norm)
     exact = fast_state().exact_only
-    starts_free = rule != "bare"
-    words = set()
+    out: dict[str, set[str]] = {rule: set() for rule in _RULE_SECTIONS}
     for tag, spans in scan.found.items():
-        if type(tag) is tuple and tag[0] == "name" and tag[1] in sections and tag[2] not in words:
-            whole = (tag[1], tag[2]) in exact
+        if type(tag) is not tuple or tag[0] != "name":
+            continue
+        section, word = tag[1], tag[2]
+        whole = (section, word) in exact
+        for rule, sections in _RULE_SECTIONS.items():
+            if section not in sections or word in out[rule]:
+                continue
+            after = _N_AFTER[rule]
             for start, end in spans:
                 if whole and (
-                    (end < len(norm) and norm[end] in _KEY_BYTES) or (starts_free and start and norm[start - 1] in _KEY_BYTES)
+                    (end < size and norm[end] in _KEY_BYTES) or (rule != "bare" and start and norm[start - 1] in _KEY_BYTES)
                 ):
                     continue
                 if after.match(norm, end):
-                    words.add(tag[2])
+                    out[rule].add(word)
                     break
+    return out
+
+
+def _name_positions(scan: Scan, rule: str) -> list[tuple[int, int]]:
+    """(start, end) in the text of every spelling (separators inside allowed) of the names `_relevant_names`
+    gives for `rule`."""
+    if scan.relevant is None:
+        scan.relevant = _relevant_names(scan)
     out = []
-    for word in words:
+    for word in scan.relevant[rule]:
         spans = scan.spellings.get(word)
         if spans is None:
             spans = scan.spellings[word] = [m.span() for m in _spelling(word).finditer(scan.low)]
@@ -593,7 +614,7 @@ def _before_non_space(text: str, i: int) -> str:
 
 def _fast_json(text: str, scan: Scan) -> str:
     starts = set()
-    for start, _ in _name_positions(scan, "json", ("fields",)):
+    for start, _ in _name_positions(scan, "json"):
         c = text.rfind('"', 0, start)
         if c < 0 or not _JSON_NAME_CHARS.fullmatch(text, c + 1, start):
             continue
@@ -607,7 +628,7 @@ def _fast_json(text: str, scan: Scan) -> str:
 
 def _fast_query(text: str, scan: Scan) -> str:
     spans = []
-    for start, end in _name_positions(scan, "query", ("fields", "query")):
+    for start, end in _name_positions(scan, "query"):
         spans.append(_stretch(text, start, _QUERY_STOPS, " \t\n\r\x0b\x0c\"'<>#"))
     if "%" in text:  # a percent-encoded name: its spelling shows only once decoded
         for m in _PCT_IN_NAME.finditer(text):
@@ -619,13 +640,13 @@ def _fast_query(text: str, scan: Scan) -> str:
 
 
 def _fast_bare(text: str, scan: Scan) -> str:
-    spans = [_stretch(text, start, _BARE_STOPS, "&,;}<>") for start, _ in _name_positions(scan, "bare", ("fields",))]
+    spans = [_stretch(text, start, _BARE_STOPS, "&,;}<>") for start, _ in _name_positions(scan, "bare")]
     return _sub_in(_BARE_PAIR_RE, text, spans, _bare_repl) if spans else text
 
 
 def _fast_xml(text: str, scan: Scan) -> str:
     starts = []
-    for start, _ in _name_positions(scan, "xml", ("fields",)):
+    for start, _ in _name_positions(scan, "xml"):
         c = text.rfind("<", 0, start)
         if c >= 0 and _XML_TAG_CHARS.fullmatch(text, c + 1, start):
             starts.append(c)
@@ -639,7 +660,7 @@ def apply_rules_fast(text: str, rescan, scan: Scan | None = None) -> str:
     if not text or len(text) < MIN_SECRET_LEN:
         return text
     scan = scan if scan is not None and scan.text is text else rescan(text)
-    if scan.plain:
+    if scan.plain or not fast_state().ascii_names:
         return _apply_rules_plain(text)
 
     def step(new: str) -> bool:
