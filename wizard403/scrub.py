@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 
 # Values too common to hunt for across a whole text (a cookie "lang=true" is not a secret worth garbling pages for).
 TRIVIAL = frozenset({"true", "false", "null", "none", "undefined", "yes", "no", "on", "off", "default", "en-us", "bearer", "basic"})
-# The forms' automaton starts as one that is quick to build; after this much text it is rebuilt as a faster one.
-_FAST_FORMS_UPGRADE = 4 * 1024 * 1024
 _PREFIX = 8  # the regex finds the first characters of a form; the whole form is then compared
 _FAN = 8  # above this many branches, a trie node dispatches by character class first (fewer tries per position)
 
@@ -330,23 +328,19 @@ class _FastForms:
     """One registry's fast search: an automaton of every registered form, searched in a long text in one pass."""
 
     def __init__(self, forms: dict[str, str]):
-        self._forms = list(forms)
+        # The automaton holds the forms' first characters (as the regex does): a full form is then compared where
+        # one of them starts (Scrubber._at), and the automaton stays small whatever the number of forms.
+        self._forms = sorted({form[:_PREFIX] for form in forms})
         self._text: Any = None
-        self._bytes = prefilter.exact_bytes(self._forms, quick=True)
-        self._scanned = 0  # characters searched with the quick automaton
+        self._bytes = prefilter.exact_bytes(self._forms)
 
     def starts(self, text: str) -> list[int]:
-        """Every position where a registered form starts in `text` (sorted)."""
-        if self._scanned < _FAST_FORMS_UPGRADE:
-            self._scanned += len(text)
-            if self._scanned >= _FAST_FORMS_UPGRADE:
-                self._bytes = prefilter.exact_bytes(self._forms)
-                self._text = None
+        """Every position where a registered form may start in `text` (sorted): where its first characters are."""
         if text.isascii():  # positions in the bytes are positions in the text
             hits = self._bytes.find_matches_as_indexes(text.encode("ascii"), overlapping=True)
         else:
             if self._text is None:
-                self._text = prefilter.exact_words(self._forms, quick=self._scanned < _FAST_FORMS_UPGRADE)
+                self._text = prefilter.exact_words(self._forms)
             hits = self._text.find_matches_as_indexes(text, overlapping=True)
         return sorted({start for _, start, _ in hits})
 
