@@ -52,12 +52,19 @@ _RUN_KEY = _random.token_bytes(32)
 def fingerprint_key() -> tuple[bytes, str]:
     """(key, kind): kind is "organisation" (from WIZARD403_FINGERPRINT_KEY), "user" (this machine's key file)
     or "run" (no state folder could be written: this run only)."""
+    global _key_memo
     org = os.environ.get(FINGERPRINT_KEY_ENV)
     if org:
         return org.encode("utf-8", "surrogateescape"), "organisation"
-    from wizard403.files import state_dir
+    where = (os.environ.get("WIZARD403_STATE_DIR"), os.environ.get("XDG_STATE_HOME"), os.environ.get("HOME"))
+    if _key_memo[0] != where:  # the state folder is worked out again only when what it depends on changed
+        from wizard403.files import state_dir
 
-    return _user_key(str(state_dir()))
+        _key_memo = (where, _user_key(str(state_dir())))
+    return _key_memo[1]
+
+
+_key_memo: tuple = (None, None)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -261,11 +268,22 @@ def apply_rules(text: str) -> str:
     """The name and pattern rules on free text: JWT signatures, known token shapes, `Bearer x`, secret-named
     pairs (JSON, key=value, query strings, XML, HTML inputs), URL user info and path tokens. Long texts take the
     fast path (`prefilter`), which gives the same result."""
+    global _last_rules
     if not text or len(text) < MIN_SECRET_LEN:
         return text
+    context = (secret_names(), fingerprint_key()[0])
+    last = _last_rules
+    if last[0] == text and last[1] is context[0] and last[2] == context[1]:
+        return last[3]  # a text is often ruled twice in a row (a URL, then the scrubbed URL)
     if len(text) >= FAST_MIN and prefilter.available():
-        return apply_rules_fast(text, _scan_rules)
-    return _apply_rules_plain(text)
+        done = apply_rules_fast(text, _scan_rules)
+    else:
+        done = _apply_rules_plain(text)
+    _last_rules = (text, context[0], context[1], done)
+    return done
+
+
+_last_rules: tuple = (None, None, None, None)
 
 
 # The replacements, shared by the plain and the fast path.

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 # Values too common to hunt for across a whole text (a cookie "lang=true" is not a secret worth garbling pages for).
 TRIVIAL = frozenset({"true", "false", "null", "none", "undefined", "yes", "no", "on", "off", "default", "en-us", "bearer", "basic"})
+# The forms' automaton (_FastForms) holds their first 16 characters: few candidates, and a few MB of memory.
+_AUTOMATON_PREFIX = 16
 _PREFIX = 8  # the regex finds the first characters of a form; the whole form is then compared
 _FAN = 8  # above this many branches, a trie node dispatches by character class first (fewer tries per position)
 
@@ -330,7 +332,7 @@ class _FastForms:
     def __init__(self, forms: dict[str, str]):
         # The automaton holds the forms' first characters (as the regex does): a full form is then compared where
         # one of them starts (Scrubber._at), and the automaton stays small whatever the number of forms.
-        self._forms = sorted({form[:_PREFIX] for form in forms})
+        self._forms = sorted({form[:_AUTOMATON_PREFIX] for form in forms})
         self._text: Any = None
         self._bytes = prefilter.exact_bytes(self._forms)
 
