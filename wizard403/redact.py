@@ -425,7 +425,8 @@ class _FastState:
         self.ascii_names = all(
             w.isascii() for section in ("fields", "query") for kind in ("exact", "contains") for w in names.get(f"{section}.{kind}")
         )
-        self.paths_always = any(_path_literal(p.regex) is None for p in names.paths)
+        self.path_literals = tuple(_path_literal(p.regex) for p in names.paths)
+        self.paths_always = any(literal is None for literal in self.path_literals)
 
 
 _fast_state: _FastState | None = None
@@ -971,7 +972,7 @@ def secrets_of_url(url: str, depth: int = 0) -> set[str]:
     found: set[str] = set()
     if not url:
         return found
-    m = re.match(r"(?i)^\s*(?:[a-z][a-z0-9+.-]*://)?([^/?#\s]*)@", url)
+    m = _URL_USERINFO_RE.match(url) if "@" in url else None
     if m:
         user, colon, password = m.group(1).partition(":")
         for part in (password, m.group(1)) if password else (user,):
@@ -992,11 +993,26 @@ def secrets_of_url(url: str, depth: int = 0) -> set[str]:
                 found |= {value, unquote(value), unquote(value.replace("+", " "))}
             elif depth < 3 and ("%3a" in value.lower() or "%3d" in value.lower() or "://" in value):
                 found |= secrets_of_url(unquote(value), depth + 1)
-    for pattern in _rules():
+    for pattern in _rules_for(url):
         for hit in pattern.finditer(url):
             if hit.group("secret"):
                 found |= {hit.group("secret"), unquote(hit.group("secret"))}
     return {s for s in found if len(s) >= MIN_SECRET_LEN and not FINGERPRINT_RE.search(s)}
+
+
+_URL_USERINFO_RE = re.compile(r"(?i)^\s*(?:[a-z][a-z0-9+.-]*://)?([^/?#\s]*)@")
+
+
+def _rules_for(text: str) -> tuple[re.Pattern, ...]:
+    """The path patterns that can match somewhere in `text`: those whose literal (prefilter) it holds."""
+    rules = _rules()
+    if not rules or not prefilter.available():
+        return rules
+    literals = fast_state().path_literals
+    norm = prefilter.normalise(text)
+    if norm is None:
+        return rules
+    return tuple(regex for regex, literal in zip(rules, literals) if literal is None or literal in norm)
 
 
 def _json_secrets(value: object, inside: bool, found: set[str]) -> None:
