@@ -365,34 +365,46 @@ def _apply_rules_plain(text: str) -> str:
 # or, for the pair rules, in the stretch around each secret name, cut at characters that no match of that rule can
 # contain (so that the matches found there are the ones the whole-text scan finds).
 
+class _Lazy:
+    """A regex compiled when first used: the fast path's patterns cost nothing to a run that never needs them."""
+
+    def __init__(self, pattern: str | bytes):
+        self._pattern = pattern
+
+    def __getattr__(self, name: str):
+        compiled = re.compile(self._pattern)
+        for method in ("match", "search", "fullmatch", "finditer"):
+            setattr(self, method, getattr(compiled, method))
+        return getattr(compiled, name)
+
+
 # Every match of each token shape starts with one of these literals (after its leading \b).
 _TOKEN_LITERALS = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xoxa-", "xoxb-", "xoxp-", "xoxo-",
                    "xoxs-", "xoxr-", "xoxe-", "AKIA", "ASIA", "sk_live_", "rk_live_", "glpat-", "AIza", "npm_",
                    "pypi-", "sk-")  # fmt: skip
 _SCHEME_WORDS = ("bearer", "basic", "token", "digest")
 # Characters no match can contain: the pair rules' matches lie between two of them.
-_BARE_STOPS = re.compile(r"[&,;}<>]")
-_QUERY_STOPS = re.compile(r"[\s\"'<>#]")
-_USERINFO_RUN = re.compile(r"[^/?#\s@\"'<>]+")
-_JSON_NAME_CHARS = re.compile(r"[\w.$@\[\]-]*")
-_QUERY_NAME_BAD = re.compile(r"[=&?#\s\"'<>;]")
-_QUERY_NAME_TAIL = re.compile(r"[^=&?#\s\"'<>;]*=")
+_BARE_STOPS = _Lazy(r"[&,;}<>]")
+_QUERY_STOPS = _Lazy(r"[\s\"'<>#]")
+_USERINFO_RUN = _Lazy(r"[^/?#\s@\"'<>]+")
+_JSON_NAME_CHARS = _Lazy(r"[\w.$@\[\]-]*")
+_QUERY_NAME_BAD = _Lazy(r"[=&?#\s\"'<>;]")
 # A percent escape that can decode to a letter, a digit, a separator or a space (or start one, in UTF-8): only
 # those can spell a secret name that the raw text does not show.
-_PCT_IN_NAME = re.compile(
+_PCT_IN_NAME = _Lazy(
     r"%(?:2[0DEde]|3[0-9]|4[1-9A-Fa-f]|5[0-9AFaf]|6[1-9A-Fa-f]|7[0-9Aa]|0[9A-Da-d]|1[C-Fc-f]|[Cc][2-5]|[Ee][1-3])"
     r"[^=&?#\s\"'<>;]*="
 )
-_INPUT_HEADS = re.compile(r"name\s*=\s*[\"']")
-_XML_TAG_CHARS = re.compile(r"[\w.:-]*")
+_INPUT_HEADS = _Lazy(r"name\s*=\s*[\"']")
+_XML_TAG_CHARS = _Lazy(r"[\w.:-]*")
 # What follows a secret name in the normalised text (separators dropped, ASCII lowered; any non-ASCII byte may be
 # a letter or a space), for each pair rule: a name without it cannot be one that rule changes.
 _N_SPACE = rb"[\s\x1c-\x1f\x80-\xff]*"
 _N_AFTER = {
-    "json": re.compile(rb'[\w$@\[\]\x80-\xff]*"' + _N_SPACE + rb":" + _N_SPACE + rb'"'),
-    "bare": re.compile(rb"[\w$@\[\]\x80-\xff]*[\"']?" + _N_SPACE + rb"[:=]"),
-    "query": re.compile(rb"[^=&?#\s\"'<>;]*="),
-    "xml": re.compile(rb"[\w:\x80-\xff]*>"),
+    "json": _Lazy(rb'[\w$@\[\]\x80-\xff]*"' + _N_SPACE + rb":" + _N_SPACE + rb'"'),
+    "bare": _Lazy(rb"[\w$@\[\]\x80-\xff]*[\"']?" + _N_SPACE + rb"[:=]"),
+    "query": _Lazy(rb"[^=&?#\s\"'<>;]*="),
+    "xml": _Lazy(rb"[\w:\x80-\xff]*>"),
 }
 
 
