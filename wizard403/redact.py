@@ -111,6 +111,7 @@ def use_secret_names(overlay: str | os.PathLike | None) -> SecretNames:
     _names = load_secret_names(overlay)
     _name_is.cache_clear()
     _name_is_not.cache_clear()
+    is_secret_param.cache_clear()
     _rules.cache_clear()
     _paths_re.cache_clear()
     return _names
@@ -140,6 +141,7 @@ def is_url_header(name: str) -> bool:
     return secret_name_key(name) in secret_names().get("headers.urls")
 
 
+@functools.lru_cache(maxsize=16384)
 def is_secret_param(name: str) -> bool:
     """A query-string (or form) parameter whose value is a secret."""
     name = unquote(name)

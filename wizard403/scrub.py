@@ -280,6 +280,7 @@ class HarSecrets:
         self.scrubber = scrubber if scrubber is not None else Scrubber()
         self._headers: dict[tuple[str, str], set[str]] = {}
         self._urls: dict[str, set[str]] = {}
+        self._given_names: dict[str, bool] = {}
 
     def _of_headers(self, pairs: list[tuple[str, str]]) -> set[str]:
         found: set[str] = set()
@@ -289,6 +290,13 @@ class HarSecrets:
                 got = self._headers[pair] = redact.secrets_of_headers([pair])
             found |= got
         return found
+
+    def _given(self, name: str) -> bool:
+        """A response header whose value the server hands out as a credential (Set-Cookie, a token header)."""
+        got = self._given_names.get(name)
+        if got is None:
+            got = self._given_names[name] = name.lower() in ("set-cookie",) or redact.is_secret_header(name)
+        return got
 
     def _of_url(self, value: str) -> set[str]:
         got = self._urls.get(value)
@@ -320,7 +328,7 @@ class HarSecrets:
         resp_headers = _har_pairs(resp.get("headers"))
         content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
         text = content.get("text") if isinstance(content.get("text"), str) and not content.get("encoding") else None
-        given = [(n, v) for n, v in resp_headers if n.lower() in ("set-cookie",) or redact.is_secret_header(n)]
+        given = [(n, v) for n, v in resp_headers if self._given(n)]
         scrubber.update(self._of_headers(given))
         if text and len(text) < 1_000_000 and text.lstrip()[:1] in ("{", "["):
             scrubber.update(redact.secrets_of_json(text.lstrip()))
@@ -364,11 +372,22 @@ class _FastForms:
 
 
 def _har_pairs(items: Any) -> list[tuple[str, str]]:
-    pairs = []
-    for h in items if isinstance(items, list) else []:
-        if isinstance(h, dict) and h.get("name"):
-            value = str(h.get("value", ""))
-            pairs += [(str(h["name"]), part) for part in value.split("\n")] if "\n" in value else [(str(h["name"]), value)]
+    """(name, value) of every name/value object of a HAR list (headers, cookies, parameters); a value holding
+    several lines (Set-Cookie) gives one pair a line."""
+    if not isinstance(items, list):
+        return []
+    pairs: list[tuple[str, str]] = []
+    append = pairs.append
+    for h in items:
+        if isinstance(h, dict):
+            name = h.get("name")
+            if name:
+                value = h.get("value", "")
+                name, value = (name if type(name) is str else str(name)), (value if type(value) is str else str(value))
+                if "\n" in value:
+                    pairs += [(name, part) for part in value.split("\n")]
+                else:
+                    append((name, value))
     return pairs
 
 
