@@ -80,3 +80,28 @@ def test_check_registry_in_one_pass_is_the_registry(path):
     archive = open_har(path, secrets=registry.add)
     assert registry.scrubber.secrets == Scrubber.for_har(archive.secret_parts()).secrets
     assert [e.url for e in archive.entries] == [e.url for e in HarArchive(archive.source).entries]
+
+
+def test_fast_path_knows_the_rules_it_stands_in_for():
+    """The fast path was written for these exact patterns (the literal each token shape starts with, the words
+    the Bearer rule starts with, the characters no pair can hold): a changed rule must be looked at there too."""
+    assert redact.rules_digest() == redact.FAST_PATH_WRITTEN_FOR, (
+        "a redaction rule changed: check that the fast path in redact.py still finds every place the rule can "
+        "match, then set FAST_PATH_WRITTEN_FOR to the new digest"
+    )
+    assert redact.fast_state().usable
+    for pattern in redact.TOKEN_PATTERNS:  # every token shape begins with one of the literals the fast path finds
+        sample = {
+            r"\bsk-": "sk-" + "a" * 24, r"\b(?:AKIA|ASIA)": "AKIA" + "A" * 16, r"\bAIza": "AIza" + "a" * 35,
+            r"\bnpm_": "npm_" + "a" * 36, r"\bpypi-": "pypi-" + "a" * 50,
+        }  # fmt: skip
+        text = next((v for k, v in sample.items() if pattern.pattern.startswith(k)), None)
+        if text is not None:
+            assert pattern.fullmatch(text) and any(text.startswith(lit) for lit in redact._TOKEN_LITERALS)
+
+
+def test_lone_surrogates_take_the_plain_path():
+    scrubber = Scrubber(SECRETS)
+    text = _long("caf\udce9 " + SECRETS[0] + ' {"token": "abc12345"} \ud800 ')
+    assert scrubber.scrub(text) == redact._apply_rules_plain(scrubber._known_plain(text))
+    assert SECRETS[0] not in scrubber.scrub(text)

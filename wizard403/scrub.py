@@ -344,19 +344,24 @@ class _FastForms:
         self._text: Any = None
         self._bytes = prefilter.exact_bytes(self._forms)
 
-    def starts(self, text: str) -> list[int]:
+    def starts(self, text: str) -> list[int] | None:
         """Every position where a registered form may start in `text` (sorted): where its first characters are."""
         if text.isascii():  # positions in the bytes are positions in the text
             hits = self._bytes.find_matches_as_indexes(text.encode("ascii"), overlapping=True)
         else:
-            if self._text is None:
-                self._text = prefilter.exact_words(self._forms)
-            hits = self._text.find_matches_as_indexes(text, overlapping=True)
+            try:
+                if self._text is None:
+                    self._text = prefilter.exact_words(self._forms)
+                hits = self._text.find_matches_as_indexes(text, overlapping=True)
+            except (UnicodeError, ValueError):  # a lone surrogate (in the text or a secret): the plain way
+                return None
         return sorted({start for _, start, _ in hits})
 
     def known(self, scrubber: Scrubber, text: str) -> str:
         """Scrubber.known(text), looking only where a registered form starts."""
         starts = self.starts(text)
+        if starts is None:
+            return scrubber._known_plain(text)
         if not starts:
             return text
         out: list[str] = []

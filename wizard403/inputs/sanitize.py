@@ -178,6 +178,18 @@ def _split_set_cookies(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 # -- replacing them -----------------------------------------------------------------------------------------------
 
 
+def _remembered(memo: dict, key: Any, value: str, make: Any) -> str:
+    """make(value), remembered under `key` for short values (a bounded number of them)."""
+    if len(value) > _MEMO_MAX:
+        return make(value)
+    done = memo.get(key)
+    if done is None:
+        if len(memo) > _MEMO_ENTRIES:
+            memo.clear()
+        done = memo[key] = make(value)
+    return done
+
+
 class _Scrubber:
     """Applies the redaction rules to each part of an entry and counts what changed."""
 
@@ -190,38 +202,16 @@ class _Scrubber:
         self._headers: dict[tuple[str, str], str] = {}
 
     def text(self, value: str) -> str:
-        if len(value) > _MEMO_MAX:
-            return self.registry.scrub(value)
-        done = self._texts.get(value)
-        if done is None:
-            if len(self._texts) > _MEMO_ENTRIES:
-                self._texts.clear()
-            done = self._texts[value] = self.registry.scrub(value)
-        return done
+        return _remembered(self._texts, value, value, self.registry.scrub)
 
     def data(self, value: bytes) -> bytes:
         return self.registry.scrub_bytes(value)
 
     def url(self, value: str) -> str:
-        if len(value) > _MEMO_MAX:
-            return self.registry.url(value)
-        done = self._urls.get(value)
-        if done is None:
-            if len(self._urls) > _MEMO_ENTRIES:
-                self._urls.clear()
-            done = self._urls[value] = self.registry.url(value)
-        return done
+        return _remembered(self._urls, value, value, self.registry.url)
 
     def header(self, name: str, value: str) -> str:
-        if len(value) > _MEMO_MAX:
-            return self._header(name, value)
-        key = (name, value)
-        done = self._headers.get(key)
-        if done is None:
-            if len(self._headers) > _MEMO_ENTRIES:
-                self._headers.clear()
-            done = self._headers[key] = self._header(name, value)
-        return done
+        return _remembered(self._headers, (name, value), value, lambda _: self._header(name, value))
 
     def _header(self, name: str, value: str) -> str:
         lname = name.lower()
