@@ -333,29 +333,53 @@ def _xml_repl(m: re.Match) -> str:
     return f"<{m.group(1)}>{_value_fp(m.group(2).strip())}</{m.group(1)}>" if is_secret_field(m.group(1)) else m.group(0)
 
 
-def _apply_rules_plain(text: str) -> str:
-    """apply_rules, each rule's regex run over the whole text."""
+def _plain_jwt(text: str) -> str:
+    return JWT_RE.sub(_jwt_repl, text) if "eyJ" in text else text
+
+
+def _plain_tokens(text: str) -> str:
+    return TOKENS_RE.sub(_token_repl, text) if any(h in text for h in _TOKEN_HINTS) else text
+
+
+def _plain_userinfo(text: str) -> str:
+    return _USERINFO_RE.sub(_userinfo_repl, text) if "://" in text and "@" in text else text
+
+
+def _plain_bearer(text: str) -> str:
+    return BEARER_RE.sub(_bearer_repl(text), text) if " " in text or "\t" in text else text
+
+
+def _plain_json(text: str) -> str:
+    return _JSON_PAIR_RE.sub(_json_repl, text) if '"' in text and ":" in text else text
+
+
+def _plain_query(text: str) -> str:
+    return _QUERY_PAIR_RE.sub(_query_repl, text) if "=" in text else text
+
+
+def _plain_input(text: str) -> str:
+    return _INPUT_RE.sub(_input_repl, text) if "=" in text and "value" in text.lower() else text
+
+
+def _plain_bare(text: str) -> str:
+    return _BARE_PAIR_RE.sub(_bare_repl, text) if "=" in text or ":" in text else text
+
+
+def _plain_xml(text: str) -> str:
+    return _XML_PAIR_RE.sub(_xml_repl, text) if "</" in text else text
+
+
+# The rules in the order they apply, each on what the one before gave.
+_PLAIN_STEPS = (_plain_jwt, _plain_tokens, _sub_paths, _plain_userinfo, _plain_bearer, _plain_json, _plain_query,
+                _plain_input, _plain_bare, _plain_xml)  # fmt: skip
+
+
+def _apply_rules_plain(text: str, first: int = 0) -> str:
+    """apply_rules, each rule's regex run over the whole text (from the rule numbered `first` on)."""
     if not text or len(text) < MIN_SECRET_LEN:
         return text
-    if "eyJ" in text:
-        text = JWT_RE.sub(_jwt_repl, text)
-    if any(h in text for h in _TOKEN_HINTS):
-        text = TOKENS_RE.sub(_token_repl, text)
-    text = _sub_paths(text)
-    if "://" in text and "@" in text:
-        text = _USERINFO_RE.sub(_userinfo_repl, text)
-    if " " in text or "\t" in text:
-        text = BEARER_RE.sub(_bearer_repl(text), text)
-    if '"' in text and ":" in text:
-        text = _JSON_PAIR_RE.sub(_json_repl, text)
-    if "=" in text:
-        text = _QUERY_PAIR_RE.sub(_query_repl, text)
-        if "value" in text.lower():
-            text = _INPUT_RE.sub(_input_repl, text)
-    if "=" in text or ":" in text:
-        text = _BARE_PAIR_RE.sub(_bare_repl, text)
-    if "</" in text:
-        text = _XML_PAIR_RE.sub(_xml_repl, text)
+    for rule in _PLAIN_STEPS[first:]:
+        text = rule(text)
     return text
 
 
@@ -720,20 +744,21 @@ def apply_rules_fast(text: str, rescan, scan: Scan | None = None) -> str:
         text, scan = new, rescan(new)
         return True
 
-    found = scan.found
-    if "eyj" in found and "eyJ" in text:
-        step(_sub_at(JWT_RE, text, prefilter.finds(text, "eyJ"), _jwt_repl))
-        if scan.plain:
-            return _apply_rules_plain(text)
+    # Each block below is the fast form of _PLAIN_STEPS[n], in that order. A rule's result holds only characters
+    # of its input and ASCII fingerprints, so a text the fast path can read stays one; should it not, the plain
+    # rules go on from the next rule.
+    if "eyj" in scan.found and "eyJ" in text:
+        if step(_sub_at(JWT_RE, text, prefilter.finds(text, "eyJ"), _jwt_repl)) and scan.plain:
+            return _apply_rules_plain(text, 1)
     if any(h in text for h in _TOKEN_HINTS):
         literals = [lit for lit in _TOKEN_LITERALS if lit == "sk-" or ("tok", lit) in scan.found]
         starts = [i for lit in literals for i in prefilter.finds(text, lit)]
         if starts and step(_sub_at(TOKENS_RE, text, starts, _token_repl)) and scan.plain:
-            return _apply_rules_plain(text)
+            return _apply_rules_plain(text, 2)
     if _paths_re() is not None:
-        if fast_state().paths_always or any(type(t) is tuple and t[0] == "path" for t in scan.found):
+        if state.paths_always or any(type(t) is tuple and t[0] == "path" for t in scan.found):
             if step(_sub_paths(text)) and scan.plain:
-                return _apply_rules_plain(text)
+                return _apply_rules_plain(text, 3)
     if "@" in text and "://" in text:
         starts = []
         for a in prefilter.finds(text, "@"):
@@ -741,25 +766,25 @@ def apply_rules_fast(text: str, rescan, scan: Scan | None = None) -> str:
             if q >= 0 and q + 3 < a and _USERINFO_RUN.fullmatch(text, q + 3, a):
                 starts += range(max(0, q - 16), q - 1)
         if starts and step(_sub_at(_USERINFO_RE, text, starts, _userinfo_repl)) and scan.plain:
-            return _apply_rules_plain(text)
+            return _apply_rules_plain(text, 4)
     if " " in text or "\t" in text:
         words = [w for w in _SCHEME_WORDS if ("scheme", w) in scan.found]
         starts = [i for w in words for i in prefilter.finds(scan.low, w)]
         if starts and step(_sub_at(BEARER_RE, text, starts, _bearer_repl(text))) and scan.plain:
-            return _apply_rules_plain(text)
+            return _apply_rules_plain(text, 5)
     if '"' in text and ":" in text:
         if step(_fast_json(text, scan)) and scan.plain:
-            return _apply_rules_plain(text)
+            return _apply_rules_plain(text, 6)
     if "=" in text:
         if step(_fast_query(text, scan)) and scan.plain:
-            return _apply_rules_plain(text)
+            return _apply_rules_plain(text, 7)
         if "value" in scan.found and "name=" in scan.found and "value" in scan.low:
             starts = [m.start() for m in _INPUT_HEADS.finditer(scan.low)]
             if starts and step(_sub_at(_INPUT_RE, text, starts, _input_repl)) and scan.plain:
-                return _apply_rules_plain(text)
+                return _apply_rules_plain(text, 8)
     if "=" in text or ":" in text:
         if step(_fast_bare(text, scan)) and scan.plain:
-            return _apply_rules_plain(text)
+            return _apply_rules_plain(text, 9)
     if "</" in text:
         step(_fast_xml(text, scan))
     return text
