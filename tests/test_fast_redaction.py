@@ -65,10 +65,11 @@ def test_fast_path_meets_every_rule():
         "https://hooks.slack.com/services/T0ABCDEF1/B0ABCDEF2/q1w2e3r4t5y6u7i8o9p0 https://u:pw55@ex.org/ "
         'Bearer abc123def456 {"api_key": "k-9988"} ?a=1&%70assword=hunter22 <input name="pin" value="4242"> '
         "%x-pin=12345678 <SignatureProvided>abcdef0123456789</SignatureProvided> "
+        "<input name='pass word' value='spaced-pw-77'> "
     )
     fast = redact.apply_rules(text)
     for secret in ("c2lnbmF0dXJlMTIz", "a1B2c3D4e5F6g7H8i9J0", "q1w2e3r4t5y6u7i8o9p0", "pw55", "abc123def456",
-                   "k-9988", "hunter22", "4242", "12345678", "abcdef0123456789"):  # fmt: skip
+                   "k-9988", "hunter22", "4242", "12345678", "abcdef0123456789", "spaced-pw-77"):  # fmt: skip
         assert secret not in fast, secret
     assert fast == redact._apply_rules_plain(text)
 

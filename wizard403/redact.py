@@ -417,10 +417,8 @@ _JSON_NAME_CHARS = _Lazy(r"[\w.$@\[\]-]*")
 _QUERY_NAME_BAD = _Lazy(r"[=&?#\s\"'<>;]")
 # A percent escape that can decode to a letter, a digit, a separator or a space (or start one, in UTF-8): only
 # those can spell a secret name that the raw text does not show.
-_PCT_IN_NAME = _Lazy(
-    r"%(?:2[0DEde]|3[0-9]|4[1-9A-Fa-f]|5[0-9AFaf]|6[1-9A-Fa-f]|7[0-9Aa]|0[9A-Da-d]|1[C-Fc-f]|[Cc][2-5]|[Ee][1-3])"
-    r"[^=&?#\s\"'<>;]*="
-)
+_PCT_LETTER = r"%(?:2[0DEde]|3[0-9]|4[1-9A-Fa-f]|5[0-9AFaf]|6[1-9A-Fa-f]|7[0-9Aa]|0[9A-Da-d]|1[C-Fc-f]|[Cc][2-5]|[Ee][1-3])"
+_PCT_IN_NAME = _Lazy(_PCT_LETTER + r"[^=&?#\s\"'<>;]*=")
 _INPUT_HEADS = _Lazy(r"name\s*=\s*[\"']")
 _XML_TAG_CHARS = _Lazy(r"[\w.:-]*")
 # What follows a secret name in the normalised text (separators dropped, ASCII lowered; any non-ASCII byte may be
@@ -440,6 +438,8 @@ def _rule_words_for(names: SecretNames) -> tuple[tuple[bytes, object], ...]:
     words += [(b"eyj", "eyj"), (b"value", "value"), (b"name=", "name=")]
     # "name" then a space (ASCII, or the first byte of a Unicode one): the start of an HTML input's name="..."
     words += [(b"name" + bytes([c]), "name=") for c in _SPACE_STARTS]
+    # Percent escapes that can spell a letter, digit, separator or space of a name (_PCT_IN_NAME), lowered.
+    words += [(b"%%%02x" % v, "pct") for v in range(256) if re.fullmatch(_PCT_LETTER, "%%%02X" % v)]
     words += [(prefilter.norm_word(lit), ("tok", lit)) for lit in _TOKEN_LITERALS if lit != "sk-"]
     words += [(w.encode(), ("scheme", w)) for w in _SCHEME_WORDS]
     for i, regex in enumerate(tuple(p.regex for p in names.paths)):
@@ -472,6 +472,7 @@ class _FastState:
         self.usable = rules_digest() == FAST_PATH_WRITTEN_FOR and secret_name_key("A-b_c.d") == "abcd"
         self.words = _rule_words_for(names)
         self.automaton = prefilter.Words(self.words, spanned=is_name_tag)
+        self.field_words = tuple(names.get("fields.exact") | names.get("fields.contains"))
         self.exact_only = _exact_only(names)
         # Secret names with a non-ASCII letter: lowering bytes would not see their other cases (plain path then).
         self.ascii_names = all(
@@ -497,8 +498,8 @@ def rule_words() -> tuple[tuple[bytes, object], ...]:
 
 
 def is_name_tag(tag: object) -> bool:
-    """The tags whose places the pair rules read (secret names)."""
-    return type(tag) is tuple and tag[0] == "name"
+    """The tags whose places the fast rules read (secret names, the start of an HTML input's name)."""
+    return (type(tag) is tuple and tag[0] == "name") or tag == "name="
 
 
 def _exact_only(names: SecretNames) -> frozenset[tuple[str, str]]:
@@ -701,7 +702,7 @@ def _fast_query(text: str, scan: Scan) -> str:
     spans = []
     for start, end in _name_positions(scan, "query"):
         spans.append(_stretch(text, start, _QUERY_STOPS, " \t\n\r\x0b\x0c\"'<>#"))
-    if "%" in text:  # a percent-encoded name: its spelling shows only once decoded
+    if "pct" in scan.found:  # a percent-encoded name: its spelling shows only once decoded
         for m in _PCT_IN_NAME.finditer(text):
             p = m.start()
             j = max(text.rfind(ch, 0, p) for ch in "?&;")
@@ -723,6 +724,23 @@ def _fast_xml(text: str, scan: Scan) -> str:
             starts.append(c)
     # A match never starts inside another (its only other "<" is followed by "/"), so only these can change.
     return _sub_at(_XML_PAIR_RE, text, starts, _xml_repl) if starts else text
+
+
+# An HTML input's name="..." in the normalised text; its value, spaces taken out, is the name's key.
+_N_INPUT_HEAD = _Lazy(rb"name" + _N_SPACE + rb"=" + _N_SPACE + rb"[\"']([^\"']*)[\"']")
+_SPACES = re.compile(r"\s+")
+
+
+def _input_may_change(scan: Scan) -> bool:
+    """Whether an HTML input in the text can have a secret name (else the input rule changes nothing)."""
+    norm, words = scan.norm, fast_state().field_words
+    for start, _ in scan.found.get("name=", ()):
+        m = _N_INPUT_HEAD.match(norm, start)
+        if m:
+            key = _SPACES.sub("", m.group(1).decode("utf-8", "surrogatepass"))
+            if any(w in key for w in words):
+                return True
+    return False
 
 
 def apply_rules_fast(text: str, rescan, scan: Scan | None = None) -> str:
@@ -778,7 +796,7 @@ def apply_rules_fast(text: str, rescan, scan: Scan | None = None) -> str:
     if "=" in text:
         if step(_fast_query(text, scan)) and scan.plain:
             return _apply_rules_plain(text, 7)
-        if "value" in scan.found and "name=" in scan.found and "value" in scan.low:
+        if "value" in scan.found and "name=" in scan.found and _input_may_change(scan) and "value" in scan.low:
             starts = [m.start() for m in _INPUT_HEADS.finditer(scan.low)]
             if starts and step(_sub_at(_INPUT_RE, text, starts, _input_repl)) and scan.plain:
                 return _apply_rules_plain(text, 8)
