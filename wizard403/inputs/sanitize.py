@@ -6,8 +6,11 @@ file (response bodies, redirect URLs, vendor fields). The structure stays a vali
 `open_har`, still reads; bodies are kept so the block pages can still be diagnosed.
 
 Big files are handled in two passes over the lazily read file (`harfile`): the first decodes one entry at a time to
-register its secrets with the session scrubber (a secret in entry 50 can be echoed in entry 3), the second decodes,
-scrubs and writes one entry at a time, so neither the document nor its copy is ever held in memory whole.
+register its secrets with the session scrubber (a secret in entry 50 can be echoed in entry 3), leaving out the
+response bodies the registry never reads; the second decodes, scrubs and writes one entry at a time, so neither the
+document nor its copy is ever held in memory whole. Long bodies go through the fast path of the rules and of the
+registry (prefilter.py), which gives the same copy byte for byte (tests/test_sanitize_golden.py); short texts that
+repeat (headers, cookies, URLs) are scrubbed once per copy.
 """
 
 from __future__ import annotations
