@@ -231,10 +231,13 @@ def build_session(args: argparse.Namespace, need_target: bool = True) -> tuple[S
         from wizard403.inputs.har import open_har
         from wizard403.inputs.harfile import stderr_progress
 
-        archive = open_har(args.har, progress=None if getattr(args, "quiet", False) else stderr_progress(args.har))
-        from wizard403.scrub import Scrubber, remember
+        from wizard403.scrub import HarSecrets, remember
 
-        remember(Scrubber.for_har(archive.secret_parts()).secrets)  # a token of another entry may be echoed here
+        registry = HarSecrets()
+        archive = open_har(
+            args.har, progress=None if getattr(args, "quiet", False) else stderr_progress(args.har), secrets=registry.add
+        )
+        remember(registry.scrubber.secrets)  # a token of another entry may be echoed here
         if args.entry is None:
             entry = archive.first_refused()
             if entry is None:

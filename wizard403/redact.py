@@ -22,7 +22,9 @@ import secrets as _random
 from collections.abc import Iterable, Iterator
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
+from wizard403 import prefilter
 from wizard403.content import SecretNames, load_secret_names, secret_name_key
+from wizard403.prefilter import FAST_MIN
 
 # The placeholder: the word stays "sha256" (outside scripts match it); the digest is an HMAC-SHA256.
 FINGERPRINT_RE = re.compile(r"\[redacted sha256:[0-9a-f]{8}\]")
@@ -50,12 +52,19 @@ _RUN_KEY = _random.token_bytes(32)
 def fingerprint_key() -> tuple[bytes, str]:
     """(key, kind): kind is "organisation" (from WIZARD403_FINGERPRINT_KEY), "user" (this machine's key file)
     or "run" (no state folder could be written: this run only)."""
+    global _key_memo
     org = os.environ.get(FINGERPRINT_KEY_ENV)
     if org:
         return org.encode("utf-8", "surrogateescape"), "organisation"
-    from wizard403.files import state_dir
+    where = (os.environ.get("WIZARD403_STATE_DIR"), os.environ.get("XDG_STATE_HOME"), os.environ.get("HOME"))
+    if _key_memo[0] != where:  # the state folder is worked out again only when what it depends on changed
+        from wizard403.files import state_dir
 
-    return _user_key(str(state_dir()))
+        _key_memo = (where, _user_key(str(state_dir())))
+    return _key_memo[1]
+
+
+_key_memo: tuple = (None, None)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -102,6 +111,7 @@ def use_secret_names(overlay: str | os.PathLike | None) -> SecretNames:
     _names = load_secret_names(overlay)
     _name_is.cache_clear()
     _name_is_not.cache_clear()
+    is_secret_param.cache_clear()
     _rules.cache_clear()
     _paths_re.cache_clear()
     return _names
@@ -131,6 +141,7 @@ def is_url_header(name: str) -> bool:
     return secret_name_key(name) in secret_names().get("headers.urls")
 
 
+@functools.lru_cache(maxsize=16384)
 def is_secret_param(name: str) -> bool:
     """A query-string (or form) parameter whose value is a secret."""
     name = unquote(name)
@@ -257,52 +268,543 @@ def _json_unescape(raw: str) -> str:
 
 def apply_rules(text: str) -> str:
     """The name and pattern rules on free text: JWT signatures, known token shapes, `Bearer x`, secret-named
-    pairs (JSON, key=value, query strings, XML, HTML inputs), URL user info and path tokens."""
+    pairs (JSON, key=value, query strings, XML, HTML inputs), URL user info and path tokens. Long texts take the
+    fast path (`prefilter`), which gives the same result."""
+    global _last_rules
     if not text or len(text) < MIN_SECRET_LEN:
         return text
-    if "eyJ" in text:
-        text = JWT_RE.sub(lambda m: f"{m.group(1)}.{fingerprint(m.group(0))}", text)
+    context = (secret_names(), fingerprint_key()[0])
+    last = _last_rules
+    if last[0] == text and last[1] is context[0] and last[2] == context[1]:
+        return last[3]  # a text is often ruled twice in a row (a URL, then the scrubbed URL)
+    if len(text) >= FAST_MIN and prefilter.available():
+        done = apply_rules_fast(text, _scan_rules)
+    else:
+        done = _apply_rules_plain(text)
+    _last_rules = (text, context[0], context[1], done)
+    return done
+
+
+_last_rules: tuple = (None, None, None, None)
+
+
+# The replacements, shared by the plain and the fast path.
+
+
+def _jwt_repl(m: re.Match) -> str:
+    return f"{m.group(1)}.{fingerprint(m.group(0))}"
+
+
+def _token_repl(m: re.Match) -> str:
+    return fingerprint(m.group(0))
+
+
+def _userinfo_repl(m: re.Match) -> str:
+    return m.group(1) + _redact_userinfo(m.group(2)) + "@"
+
+
+def _bearer_repl(text: str):
+    return lambda m: m.group(0) if FINGERPRINT_RE.match(text, m.start(2)) else f"{m.group(1)} {fingerprint(m.group(2))}"
+
+
+def _json_repl(m: re.Match) -> str:
+    if is_secret_field(m.group(1)) and m.group(2):
+        return f'"{m.group(1)}": "{_value_fp(m.group(2), _json_unescape)}"'
+    return m.group(0)
+
+
+def _query_repl(m: re.Match) -> str:
+    return f"{m.group(1)}{m.group(2)}={_value_fp(m.group(3), unquote)}" if is_secret_param(m.group(2)) else m.group(0)
+
+
+def _input_repl(m: re.Match) -> str:
+    if is_secret_field(m.group(1)) and m.group(2):
+        return m.group(0).replace(m.group(2), _value_fp(m.group(2)))
+    return m.group(0)
+
+
+def _bare_repl(m: re.Match) -> str:
+    if not is_secret_field(m.group(2)) or m.group(5).startswith("[redacted"):
+        return m.group(0)
+    return m.group(1) + m.group(2) + m.group(1) + m.group(3) + m.group(4) + fingerprint(m.group(5))
+
+
+def _xml_repl(m: re.Match) -> str:
+    return f"<{m.group(1)}>{_value_fp(m.group(2).strip())}</{m.group(1)}>" if is_secret_field(m.group(1)) else m.group(0)
+
+
+def _plain_jwt(text: str) -> str:
+    return JWT_RE.sub(_jwt_repl, text) if "eyJ" in text else text
+
+
+def _plain_tokens(text: str) -> str:
+    return TOKENS_RE.sub(_token_repl, text) if any(h in text for h in _TOKEN_HINTS) else text
+
+
+def _plain_userinfo(text: str) -> str:
+    return _USERINFO_RE.sub(_userinfo_repl, text) if "://" in text and "@" in text else text
+
+
+def _plain_bearer(text: str) -> str:
+    return BEARER_RE.sub(_bearer_repl(text), text) if " " in text or "\t" in text else text
+
+
+def _plain_json(text: str) -> str:
+    return _JSON_PAIR_RE.sub(_json_repl, text) if '"' in text and ":" in text else text
+
+
+def _plain_query(text: str) -> str:
+    return _QUERY_PAIR_RE.sub(_query_repl, text) if "=" in text else text
+
+
+def _plain_input(text: str) -> str:
+    return _INPUT_RE.sub(_input_repl, text) if "=" in text and "value" in text.lower() else text
+
+
+def _plain_bare(text: str) -> str:
+    return _BARE_PAIR_RE.sub(_bare_repl, text) if "=" in text or ":" in text else text
+
+
+def _plain_xml(text: str) -> str:
+    return _XML_PAIR_RE.sub(_xml_repl, text) if "</" in text else text
+
+
+# The rules in the order they apply, each on what the one before gave.
+_PLAIN_STEPS = (_plain_jwt, _plain_tokens, _sub_paths, _plain_userinfo, _plain_bearer, _plain_json, _plain_query,
+                _plain_input, _plain_bare, _plain_xml)  # fmt: skip
+
+
+def _apply_rules_plain(text: str, first: int = 0) -> str:
+    """apply_rules, each rule's regex run over the whole text (from the rule numbered `first` on)."""
+    if not text or len(text) < MIN_SECRET_LEN:
+        return text
+    for rule in _PLAIN_STEPS[first:]:
+        text = rule(text)
+    return text
+
+
+# ---------------------------------------------------------------- the fast path for long texts
+#
+# Each rule below gives what its regex's .sub gives on the whole text. A rule whose words (prefilter) are absent
+# from the normalised text has no match that could change anything, so it is skipped. Otherwise the regex runs
+# only where a match can be: at the positions where every one of its matches starts (the literal it begins with),
+# or, for the pair rules, in the stretch around each secret name, cut at characters that no match of that rule can
+# contain (so that the matches found there are the ones the whole-text scan finds).
+
+class _Lazy:
+    """A regex compiled when first used: the fast path's patterns cost nothing to a run that never needs them."""
+
+    def __init__(self, pattern: str | bytes):
+        self._pattern = pattern
+
+    def __getattr__(self, name: str):
+        compiled = re.compile(self._pattern)
+        for method in ("match", "search", "fullmatch", "finditer"):
+            setattr(self, method, getattr(compiled, method))
+        return getattr(compiled, name)
+
+
+# Every match of each token shape starts with one of these literals (after its leading \b).
+_TOKEN_LITERALS = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xoxa-", "xoxb-", "xoxp-", "xoxo-",
+                   "xoxs-", "xoxr-", "xoxe-", "AKIA", "ASIA", "sk_live_", "rk_live_", "glpat-", "AIza", "npm_",
+                   "pypi-", "sk-")  # fmt: skip
+_SCHEME_WORDS = ("bearer", "basic", "token", "digest")
+# Characters no match can contain: the pair rules' matches lie between two of them.
+_BARE_STOPS = _Lazy(r"[&,;}<>]")
+_QUERY_STOPS = _Lazy(r"[\s\"'<>#]")
+_USERINFO_RUN = _Lazy(r"[^/?#\s@\"'<>]+")
+_JSON_NAME_CHARS = _Lazy(r"[\w.$@\[\]-]*")
+_QUERY_NAME_BAD = _Lazy(r"[=&?#\s\"'<>;]")
+# A percent escape that can decode to a letter, a digit, a separator or a space (or start one, in UTF-8): only
+# those can spell a secret name that the raw text does not show.
+_PCT_LETTER = r"%(?:2[0DEde]|3[0-9]|4[1-9A-Fa-f]|5[0-9AFaf]|6[1-9A-Fa-f]|7[0-9Aa]|0[9A-Da-d]|1[C-Fc-f]|[Cc][2-5]|[Ee][1-3])"
+_PCT_IN_NAME = _Lazy(_PCT_LETTER + r"[^=&?#\s\"'<>;]*=")
+_INPUT_HEADS = _Lazy(r"name\s*=\s*[\"']")
+_XML_TAG_CHARS = _Lazy(r"[\w.:-]*")
+# What follows a secret name in the normalised text (separators dropped, ASCII lowered; any non-ASCII byte may be
+# a letter or a space), for each pair rule: a name without it cannot be one that rule changes.
+_N_SPACE = rb"[\s\x1c-\x1f\x80-\xff]*"
+_N_AFTER = {
+    "json": _Lazy(rb'[\w$@\[\]\x80-\xff]*"' + _N_SPACE + rb":" + _N_SPACE + rb'"'),
+    "bare": _Lazy(rb"[\w$@\[\]\x80-\xff]*[\"']?" + _N_SPACE + rb"[:=]"),
+    "query": _Lazy(rb"[^=&?#\s\"'<>;]*="),
+    "xml": _Lazy(rb"[\w:\x80-\xff]*>"),
+}
+
+
+def _rule_words_for(names: SecretNames) -> tuple[tuple[bytes, object], ...]:
+    """(normalised word, tag) for every word a rule's fast path looks for."""
+    words: list[tuple[bytes, object]] = [(s, "special") for s in prefilter.SPECIAL]
+    words += [(b"eyj", "eyj"), (b"value", "value"), (b"name=", "name=")]
+    # "name" then a space (ASCII, or the first byte of a Unicode one): the start of an HTML input's name="..."
+    words += [(b"name" + bytes([c]), "name=") for c in _SPACE_STARTS]
+    # Percent escapes that can spell a letter, digit, separator or space of a name (_PCT_IN_NAME), lowered.
+    words += [(b"%%%02x" % v, "pct") for v in range(256) if re.fullmatch(_PCT_LETTER, "%%%02X" % v)]
+    words += [(prefilter.norm_word(lit), ("tok", lit)) for lit in _TOKEN_LITERALS if lit != "sk-"]
+    words += [(w.encode(), ("scheme", w)) for w in _SCHEME_WORDS]
+    for i, regex in enumerate(tuple(p.regex for p in names.paths)):
+        literal = _path_literal(regex)
+        words.append((literal, ("path", i)) if literal else (b"", None))
+    for section in ("fields", "query"):
+        for kind in ("exact", "contains"):
+            words += [(w.encode("utf-8", "surrogatepass"), ("name", section, w)) for w in names.get(f"{section}.{kind}")]
+    return tuple((w, t) for w, t in words if w)
+
+
+# The rules' patterns the fast path below was written for (a digest of them): were one changed without the fast
+# path, the fast path would stand aside (every text the plain way) rather than guess; tests/test_fast_redaction.py
+# fails until both agree again.
+FAST_PATH_WRITTEN_FOR = "b4573dab49af1cd7"
+
+
+def rules_digest() -> str:
+    patterns = (JWT_RE, *TOKEN_PATTERNS, BEARER_RE, _USERINFO_RE, _JSON_PAIR_RE, _QUERY_PAIR_RE, _INPUT_RE, _BARE_PAIR_RE, _XML_PAIR_RE)
+    return hashlib.sha256("\n".join(p.pattern for p in patterns).encode()).hexdigest()[:16]
+
+
+class _FastState:
+    """What the fast path derives from one set of secret names, built once."""
+
+    def __init__(self, names: SecretNames):
+        self.names = names
+        # The normalisation (prefilter.SEPARATORS) must drop what secret_name_key drops, and the rules must be the
+        # ones the fast path knows.
+        self.usable = rules_digest() == FAST_PATH_WRITTEN_FOR and secret_name_key("A-b_c.d") == "abcd"
+        self.words = _rule_words_for(names)
+        self.automaton = prefilter.Words(self.words, spanned=is_name_tag)
+        self.field_words = tuple(names.get("fields.exact") | names.get("fields.contains"))
+        self.exact_only = _exact_only(names)
+        # Secret names with a non-ASCII letter: lowering bytes would not see their other cases (plain path then).
+        self.ascii_names = all(
+            w.isascii() for section in ("fields", "query") for kind in ("exact", "contains") for w in names.get(f"{section}.{kind}")
+        )
+        self.path_literals = tuple(_path_literal(p.regex) for p in names.paths)
+        self.paths_always = any(literal is None for literal in self.path_literals)
+
+
+_fast_state: _FastState | None = None
+
+
+def fast_state() -> _FastState:
+    global _fast_state
+    names = secret_names()
+    if _fast_state is None or _fast_state.names is not names:
+        _fast_state = _FastState(names)
+    return _fast_state
+
+
+def rule_words() -> tuple[tuple[bytes, object], ...]:
+    return fast_state().words
+
+
+def is_name_tag(tag: object) -> bool:
+    """The tags whose places the fast rules read (secret names, the start of an HTML input's name)."""
+    return (type(tag) is tuple and tag[0] == "name") or tag == "name="
+
+
+def _exact_only(names: SecretNames) -> frozenset[tuple[str, str]]:
+    """(section, name) of the names that count only as the whole name (no `contains` fragment is in them)."""
+    out = set()
+    for section in ("fields", "query"):
+        contains = names.get(f"{section}.contains")
+        out |= {(section, w) for w in names.get(f"{section}.exact") if not any(c in w for c in contains)}
+    return frozenset(out)
+
+
+# First bytes of every character that `\s` matches, in UTF-8.
+_SPACE_STARTS = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\xc2\xe1\xe2\xe3"
+# Bytes that can be part of a name's key next to a word (ASCII letters, digits, $ and @): an exact-only name
+# followed by one is longer than that name.
+_KEY_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789$@")
+
+
+def _path_literal(regex: re.Pattern) -> bytes | None:
+    """A normalised literal that every match of a path pattern contains (the longest of its top level), or None."""
+    try:
+        from re import _constants, _parser
+
+        parsed = _parser.parse(regex.pattern, regex.flags)
+    except Exception:  # noqa: BLE001 - an internal API that changed: no prefilter for this pattern
+        return None
+    flags = regex.flags | parsed.state.flags
+    if flags & re.VERBOSE:
+        return None
+    best, run = b"", []
+    for op, av in [*parsed, (None, None)]:
+        if op is _constants.LITERAL:
+            run.append(chr(av))
+            continue
+        piece, run = "".join(run), []
+        if piece and (piece.isascii() or not flags & re.IGNORECASE):
+            word = prefilter.norm_word(piece)
+            best = word if len(word) > len(best) else best
+    return best if len(best) >= 3 else None
+
+
+
+
+class Scan:
+    """What the prefilter found in one text: its normalised form and tag -> spans (see prefilter.Words.scan)."""
+
+    __slots__ = ("text", "norm", "found", "_low", "spellings", "relevant")
+
+    def __init__(self, text: str, norm: bytes | None, found: dict):
+        self.text, self.norm, self.found, self._low = text, norm, found, None
+        self.relevant: dict[str, set[str]] | None = None
+        self.spellings: dict[str, list[tuple[int, int]]] = {}  # secret name -> its spellings' places in the text
+
+    @property
+    def plain(self) -> bool:
+        """The fast path cannot be sure of this text (lone surrogates, characters like ſ or K)."""
+        return self.norm is None or "special" in self.found
+
+    @property
+    def low(self) -> str:
+        if self._low is None:
+            self._low = self.text.lower()  # the same length: texts with İ are plain
+        return self._low
+
+
+def _scan_rules(text: str) -> Scan:
+    norm = prefilter.normalise(text)
+    return Scan(text, norm, fast_state().automaton.scan(norm) if norm is not None else {})
+
+
+def _sub_at(regex: re.Pattern, text: str, starts: Iterable[int], repl) -> str:
+    """regex.sub(repl, text), given a superset of the positions where its matches can start."""
+    out: list[str] = []
+    last = pos = 0
+    for start in sorted(set(starts)):
+        if start < pos:
+            continue
+        m = regex.match(text, start)
+        if m is None:
+            continue
+        out += [text[last:start], repl(m)]
+        last = pos = max(m.end(), start + 1)
+    return "".join(out) + text[last:] if out else text
+
+
+def _sub_in(regex: re.Pattern, text: str, spans: Iterable[tuple[int, int]], repl) -> str:
+    """regex.sub(repl, text), given stretches of text (cut where no match can reach across) outside which no
+    match changes anything."""
+    out: list[str] = []
+    last = 0
+    for a, b in sorted(set(spans)):
+        pos = max(a, last)
+        while True:
+            m = regex.search(text, pos, b)
+            if m is None:
+                break
+            out += [text[last : m.start()], repl(m)]
+            last = pos = m.end()
+    return "".join(out) + text[last:] if out else text
+
+
+def _stretch(text: str, at: int, stops: re.Pattern, chars: str) -> tuple[int, int]:
+    """The stretch around position `at` between two characters of `chars` (matched by `stops`)."""
+    start = max(text.rfind(ch, 0, at) for ch in chars) + 1 if chars else 0
+    m = stops.search(text, at)
+    return start, m.start() if m else len(text)
+
+
+_RULE_SECTIONS = {"json": ("fields",), "query": ("fields", "query"), "bare": ("fields",), "xml": ("fields",)}
+
+
+def _relevant_names(scan: Scan) -> dict[str, set[str]]:
+    """rule -> the secret names that the normalised text shows followed by what that rule needs after a name. A
+    name that counts only whole must also end there (and, except for the key=value rule, whose names may start
+    after a `-` or `.`, start there)."""
+    norm = scan.norm
+    size = len(norm)
+    exact = fast_state().exact_only
+    out: dict[str, set[str]] = {rule: set() for rule in _RULE_SECTIONS}
+    for tag, spans in scan.found.items():
+        if type(tag) is not tuple or tag[0] != "name":
+            continue
+        section, word = tag[1], tag[2]
+        whole = (section, word) in exact
+        for rule, sections in _RULE_SECTIONS.items():
+            if section not in sections or word in out[rule]:
+                continue
+            after = _N_AFTER[rule]
+            for start, end in spans:
+                if whole and (
+                    (end < size and norm[end] in _KEY_BYTES) or (rule != "bare" and start and norm[start - 1] in _KEY_BYTES)
+                ):
+                    continue
+                if after.match(norm, end):
+                    out[rule].add(word)
+                    break
+    return out
+
+
+def _name_positions(scan: Scan, rule: str) -> list[tuple[int, int]]:
+    """(start, end) in the text of every spelling (separators inside allowed) of the names `_relevant_names`
+    gives for `rule`."""
+    if scan.relevant is None:
+        scan.relevant = _relevant_names(scan)
+    out = []
+    for word in scan.relevant[rule]:
+        spans = scan.spellings.get(word)
+        if spans is None:
+            spans = scan.spellings[word] = [m.span() for m in _spelling(word).finditer(scan.low)]
+        out += spans
+    return out
+
+
+@functools.lru_cache(maxsize=512)
+def _spelling(word: str) -> re.Pattern:
+    """A lowered secret name with any separators between its letters (how `secret_name_key` sees it)."""
+    return re.compile("[-_.]*".join(re.escape(ch) for ch in word))
+
+
+def _json_free(text: str, c: int) -> bool:
+    """True when no JSON pair match can contain the quote at `c` (other than as its first character), so that a
+    scan from the start of the text is sure to try a match at `c`."""
+    if c > 0 and text[c - 1] == "\\":
+        return False  # an escaped quote inside a value
+    nxt = text[c + 1 : c + 2]
+    if not nxt or nxt.isspace() or nxt == ":":
+        return False  # the closing quote of a name
+    if _before_non_space(text, c) == ":":
+        return False  # the opening quote of a value
+    p = text.rfind('"', 0, c)
+    if p < 0:
+        return True
+    if p > 0 and text[p - 1] == "\\":
+        return False
+    return _before_non_space(text, p) != ":"  # else p would open a value that `c` closes
+
+
+def _before_non_space(text: str, i: int) -> str:
+    i -= 1
+    while i >= 0 and text[i].isspace():
+        i -= 1
+    return text[i] if i >= 0 else ""
+
+
+def _fast_json(text: str, scan: Scan) -> str:
+    starts = set()
+    for start, _ in _name_positions(scan, "json"):
+        c = text.rfind('"', 0, start)
+        if c < 0 or not _JSON_NAME_CHARS.fullmatch(text, c + 1, start):
+            continue
+        starts.add(c)
+    if not starts:
+        return text
+    if not all(_json_free(text, c) for c in starts):
+        return _JSON_PAIR_RE.sub(_json_repl, text)
+    return _sub_at(_JSON_PAIR_RE, text, starts, _json_repl)
+
+
+def _fast_query(text: str, scan: Scan) -> str:
+    spans = []
+    for start, end in _name_positions(scan, "query"):
+        spans.append(_stretch(text, start, _QUERY_STOPS, " \t\n\r\x0b\x0c\"'<>#"))
+    if "pct" in scan.found:  # a percent-encoded name: its spelling shows only once decoded
+        for m in _PCT_IN_NAME.finditer(text):
+            p = m.start()
+            j = max(text.rfind(ch, 0, p) for ch in "?&;")
+            if j >= 0 and p - j <= 81 and not _QUERY_NAME_BAD.search(text, j + 1, p):
+                spans.append(_stretch(text, p, _QUERY_STOPS, " \t\n\r\x0b\x0c\"'<>#"))
+    return _sub_in(_QUERY_PAIR_RE, text, spans, _query_repl) if spans else text
+
+
+def _fast_bare(text: str, scan: Scan) -> str:
+    spans = [_stretch(text, start, _BARE_STOPS, "&,;}<>") for start, _ in _name_positions(scan, "bare")]
+    return _sub_in(_BARE_PAIR_RE, text, spans, _bare_repl) if spans else text
+
+
+def _fast_xml(text: str, scan: Scan) -> str:
+    starts = []
+    for start, _ in _name_positions(scan, "xml"):
+        c = text.rfind("<", 0, start)
+        if c >= 0 and _XML_TAG_CHARS.fullmatch(text, c + 1, start):
+            starts.append(c)
+    # A match never starts inside another (its only other "<" is followed by "/"), so only these can change.
+    return _sub_at(_XML_PAIR_RE, text, starts, _xml_repl) if starts else text
+
+
+# An HTML input's name="..." in the normalised text; its value, spaces taken out, is the name's key.
+_N_INPUT_HEAD = _Lazy(rb"name" + _N_SPACE + rb"=" + _N_SPACE + rb"[\"']([^\"']*)[\"']")
+_SPACES = re.compile(r"\s+")
+
+
+def _input_may_change(scan: Scan) -> bool:
+    """Whether an HTML input in the text can have a secret name (else the input rule changes nothing)."""
+    norm, words = scan.norm, fast_state().field_words
+    for start, _ in scan.found.get("name=", ()):
+        m = _N_INPUT_HEAD.match(norm, start)
+        if m:
+            key = _SPACES.sub("", m.group(1).decode("utf-8", "surrogatepass"))
+            if any(w in key for w in words):
+                return True
+    return False
+
+
+def apply_rules_fast(text: str, rescan, scan: Scan | None = None) -> str:
+    """apply_rules through the prefilter: `rescan(text)` gives the Scan of a text (again after a rule changed it);
+    `scan` is the one of `text` when the caller has it already."""
+    if not text or len(text) < MIN_SECRET_LEN:
+        return text
+    state = fast_state()
+    if not state.usable or not state.ascii_names:
+        return _apply_rules_plain(text)
+    scan = scan if scan is not None and scan.text is text else rescan(text)
+    if scan.plain:
+        return _apply_rules_plain(text)
+
+    def step(new: str) -> bool:
+        nonlocal text, scan
+        if new == text:
+            return False
+        text, scan = new, rescan(new)
+        return True
+
+    # Each block below is the fast form of _PLAIN_STEPS[n], in that order. A rule's result holds only characters
+    # of its input and ASCII fingerprints, so a text the fast path can read stays one; should it not, the plain
+    # rules go on from the next rule.
+    if "eyj" in scan.found and "eyJ" in text:
+        if step(_sub_at(JWT_RE, text, prefilter.finds(text, "eyJ"), _jwt_repl)) and scan.plain:
+            return _apply_rules_plain(text, 1)
     if any(h in text for h in _TOKEN_HINTS):
-        text = TOKENS_RE.sub(lambda m: fingerprint(m.group(0)), text)
-    text = _sub_paths(text)
-    if "://" in text and "@" in text:
-        text = _USERINFO_RE.sub(lambda m: m.group(1) + _redact_userinfo(m.group(2)) + "@", text)
+        literals = [lit for lit in _TOKEN_LITERALS if lit == "sk-" or ("tok", lit) in scan.found]
+        starts = [i for lit in literals for i in prefilter.finds(text, lit)]
+        if starts and step(_sub_at(TOKENS_RE, text, starts, _token_repl)) and scan.plain:
+            return _apply_rules_plain(text, 2)
+    if _paths_re() is not None:
+        if state.paths_always or any(type(t) is tuple and t[0] == "path" for t in scan.found):
+            if step(_sub_paths(text)) and scan.plain:
+                return _apply_rules_plain(text, 3)
+    if "@" in text and "://" in text:
+        starts = []
+        for a in prefilter.finds(text, "@"):
+            q = text.rfind("://", 0, a)
+            if q >= 0 and q + 3 < a and _USERINFO_RUN.fullmatch(text, q + 3, a):
+                starts += range(max(0, q - 16), q - 1)
+        if starts and step(_sub_at(_USERINFO_RE, text, starts, _userinfo_repl)) and scan.plain:
+            return _apply_rules_plain(text, 4)
     if " " in text or "\t" in text:
-        text = BEARER_RE.sub(
-            lambda m: m.group(0) if FINGERPRINT_RE.match(text, m.start(2)) else f"{m.group(1)} {fingerprint(m.group(2))}",
-            text,
-        )
+        words = [w for w in _SCHEME_WORDS if ("scheme", w) in scan.found]
+        starts = [i for w in words for i in prefilter.finds(scan.low, w)]
+        if starts and step(_sub_at(BEARER_RE, text, starts, _bearer_repl(text))) and scan.plain:
+            return _apply_rules_plain(text, 5)
     if '"' in text and ":" in text:
-        text = _JSON_PAIR_RE.sub(
-            lambda m: f'"{m.group(1)}": "{_value_fp(m.group(2), _json_unescape)}"'
-            if is_secret_field(m.group(1)) and m.group(2)
-            else m.group(0),
-            text,
-        )
+        if step(_fast_json(text, scan)) and scan.plain:
+            return _apply_rules_plain(text, 6)
     if "=" in text:
-        text = _QUERY_PAIR_RE.sub(
-            lambda m: f"{m.group(1)}{m.group(2)}={_value_fp(m.group(3), unquote)}"
-            if is_secret_param(m.group(2))
-            else m.group(0),
-            text,
-        )
-        if "value" in text.lower():
-            text = _INPUT_RE.sub(
-                lambda m: m.group(0).replace(m.group(2), _value_fp(m.group(2))) if is_secret_field(m.group(1)) and m.group(2) else m.group(0),
-                text,
-            )
+        if step(_fast_query(text, scan)) and scan.plain:
+            return _apply_rules_plain(text, 7)
+        if "value" in scan.found and "name=" in scan.found and _input_may_change(scan) and "value" in scan.low:
+            starts = [m.start() for m in _INPUT_HEADS.finditer(scan.low)]
+            if starts and step(_sub_at(_INPUT_RE, text, starts, _input_repl)) and scan.plain:
+                return _apply_rules_plain(text, 8)
     if "=" in text or ":" in text:
-        text = _BARE_PAIR_RE.sub(
-            lambda m: m.group(0)
-            if not is_secret_field(m.group(2)) or m.group(5).startswith("[redacted")
-            else m.group(1) + m.group(2) + m.group(1) + m.group(3) + m.group(4) + fingerprint(m.group(5)),
-            text,
-        )
+        if step(_fast_bare(text, scan)) and scan.plain:
+            return _apply_rules_plain(text, 9)
     if "</" in text:
-        text = _XML_PAIR_RE.sub(
-            lambda m: f"<{m.group(1)}>{_value_fp(m.group(2).strip())}</{m.group(1)}>" if is_secret_field(m.group(1)) else m.group(0),
-            text,
-        )
+        step(_fast_xml(text, scan))
     return text
 
 
@@ -544,7 +1046,7 @@ def secrets_of_url(url: str, depth: int = 0) -> set[str]:
     found: set[str] = set()
     if not url:
         return found
-    m = re.match(r"(?i)^\s*(?:[a-z][a-z0-9+.-]*://)?([^/?#\s]*)@", url)
+    m = _URL_USERINFO_RE.match(url) if "@" in url else None
     if m:
         user, colon, password = m.group(1).partition(":")
         for part in (password, m.group(1)) if password else (user,):
@@ -565,11 +1067,26 @@ def secrets_of_url(url: str, depth: int = 0) -> set[str]:
                 found |= {value, unquote(value), unquote(value.replace("+", " "))}
             elif depth < 3 and ("%3a" in value.lower() or "%3d" in value.lower() or "://" in value):
                 found |= secrets_of_url(unquote(value), depth + 1)
-    for pattern in _rules():
+    for pattern in _rules_for(url):
         for hit in pattern.finditer(url):
             if hit.group("secret"):
                 found |= {hit.group("secret"), unquote(hit.group("secret"))}
     return {s for s in found if len(s) >= MIN_SECRET_LEN and not FINGERPRINT_RE.search(s)}
+
+
+_URL_USERINFO_RE = re.compile(r"(?i)^\s*(?:[a-z][a-z0-9+.-]*://)?([^/?#\s]*)@")
+
+
+def _rules_for(text: str) -> tuple[re.Pattern, ...]:
+    """The path patterns that can match somewhere in `text`: those whose literal (prefilter) it holds."""
+    rules = _rules()
+    if not rules or not prefilter.available():
+        return rules
+    literals = fast_state().path_literals
+    norm = prefilter.normalise(text)
+    if norm is None:
+        return rules
+    return tuple(regex for regex, literal in zip(rules, literals) if literal is None or literal in norm)
 
 
 def _json_secrets(value: object, inside: bool, found: set[str]) -> None:

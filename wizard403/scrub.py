@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus, unquote
 
-from wizard403 import redact
+from wizard403 import prefilter, redact
 from wizard403.textsafe import visible
 
 if TYPE_CHECKING:
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 # Values too common to hunt for across a whole text (a cookie "lang=true" is not a secret worth garbling pages for).
 TRIVIAL = frozenset({"true", "false", "null", "none", "undefined", "yes", "no", "on", "off", "default", "en-us", "bearer", "basic"})
+# The forms' automaton (_FastForms) holds their first 16 characters: few candidates, and a few MB of memory.
+_AUTOMATON_PREFIX = 16
 _PREFIX = 8  # the regex finds the first characters of a form; the whole form is then compared
 _FAN = 8  # above this many branches, a trie node dispatches by character class first (fewer tries per position)
 
@@ -92,7 +94,8 @@ class Scrubber:
         self.secrets: set[str] = set()
         self._forms: dict[str, str] = {}  # every form of every secret -> the secret's fingerprint
         self._regex: re.Pattern | None = None
-        self._buckets: dict[str, list[str]] = {}
+        self._buckets: dict[str, list[str]] | None = None
+        self._fast: list[_FastForms | None] = [None]  # shared with copies until one of them adds a secret
         self.update(secrets)
 
     # -- registering
@@ -116,6 +119,8 @@ class Scrubber:
             # A form already owned by a longer secret keeps that owner's fingerprint.
             self._forms.setdefault(form, fp)
         self._regex = None
+        self._buckets = None
+        self._fast = [None]
 
     def update(self, values: Iterable[str]) -> None:
         for value in values:
@@ -151,24 +156,35 @@ class Scrubber:
         # One small regex over the forms' first characters finds candidates; each is confirmed by comparing whole
         # forms (longest first). Compiling prefixes instead of whole forms keeps a HAR with thousands cheap.
         if self._regex is None and self._forms:
+            self._regex = re.compile(_trie_pattern(self._bucketed()))
+        return self._regex
+
+    def _bucketed(self) -> dict[str, list[str]]:
+        """The forms by their first characters, longest first."""
+        if self._buckets is None:
             buckets: dict[str, list[str]] = {}
             for form in self._forms:
                 buckets.setdefault(form[:_PREFIX], []).append(form)
             for forms in buckets.values():
                 forms.sort(key=len, reverse=True)
             self._buckets = buckets
-            self._regex = re.compile(_trie_pattern(buckets))
-        return self._regex
+        return self._buckets
 
     def _at(self, text: str, i: int) -> str | None:
+        buckets = self._bucketed()
         for k in range(_PREFIX, redact.MIN_SECRET_LEN - 1, -1):
-            for form in self._buckets.get(text[i : i + k], ()):
+            for form in buckets.get(text[i : i + k], ()):
                 if text.startswith(form, i):
                     return form
         return None
 
     def known(self, text: str) -> str:
         """`text` with every registered secret (in every form) replaced, and nothing else."""
+        if len(text) >= redact.MIN_SECRET_LEN and self._forms and prefilter.available():
+            return self._fast_forms().known(self, text)
+        return self._known_plain(text)
+
+    def _known_plain(self, text: str) -> str:
         regex = self._compiled() if text and len(text) >= redact.MIN_SECRET_LEN else None
         match = regex.search(text) if regex is not None else None
         if match is None:
@@ -191,6 +207,11 @@ class Scrubber:
         if not text:
             return text
         return redact.apply_rules(self.known(text))
+
+    def _fast_forms(self) -> _FastForms:
+        if self._fast[0] is None:
+            self._fast[0] = _FastForms(self._forms)
+        return self._fast[0]
 
     def scrub_bytes(self, data: bytes) -> bytes:
         """Binary data with registered (ASCII-spelled) secrets replaced byte for byte; no text rules."""
@@ -232,6 +253,7 @@ class Scrubber:
         twin.secrets = set(self.secrets)
         twin._forms = dict(self._forms)
         twin._regex, twin._buckets = self._regex, self._buckets
+        twin._fast = self._fast  # built at most once for the copies that add nothing
         return twin
 
     @classmethod
@@ -244,40 +266,133 @@ class Scrubber:
     def for_har(cls, entries: Iterable[Any]) -> Scrubber:
         """The registry of a HAR's entries: request headers, cookies, URLs (and URL-valued headers), query and
         form parameters, post bodies, the server's Set-Cookie values and token fields, WebSocket protocols."""
-        scrubber = cls()
+        reader = HarSecrets(cls())
         for entry in entries:
-            if not isinstance(entry, dict):
+            reader.add(entry)
+        return reader.scrubber
+
+
+class HarSecrets:
+    """Scrubber.for_har one entry at a time (`add`), for a reader that goes through the entries anyway. Parts
+    repeated across entries (the same header, the same URL) are read once: they hold the same secrets."""
+
+    def __init__(self, scrubber: Scrubber | None = None):
+        self.scrubber = scrubber if scrubber is not None else Scrubber()
+        self._headers: dict[tuple[str, str], set[str]] = {}
+        self._urls: dict[str, set[str]] = {}
+        self._given_names: dict[str, bool] = {}
+
+    def _of_headers(self, pairs: list[tuple[str, str]]) -> set[str]:
+        found: set[str] = set()
+        for pair in pairs:
+            got = self._headers.get(pair)
+            if got is None:
+                got = self._headers[pair] = redact.secrets_of_headers([pair])
+            found |= got
+        return found
+
+    def _given(self, name: str) -> bool:
+        """A response header whose value the server hands out as a credential (Set-Cookie, a token header)."""
+        got = self._given_names.get(name)
+        if got is None:
+            got = self._given_names[name] = name.lower() in ("set-cookie",) or redact.is_secret_header(name)
+        return got
+
+    def _of_url(self, value: str) -> set[str]:
+        got = self._urls.get(value)
+        if got is None:
+            got = self._urls[value] = redact.secrets_of_url(value)
+        return got
+
+    def add(self, entry: Any) -> None:
+        if not isinstance(entry, dict):
+            return
+        scrubber = self.scrubber
+        req = entry.get("request") if isinstance(entry.get("request"), dict) else {}
+        resp = entry.get("response") if isinstance(entry.get("response"), dict) else {}
+        scrubber.update(self._of_headers(_har_pairs(req.get("headers"))))
+        scrubber.update(self._of_url(str(req.get("url") or "")))
+        scrubber.update(self._of_url(str(resp.get("redirectURL") or "")))
+        for name, value in _har_pairs(req.get("queryString")):
+            if value and redact.is_secret_param(name):
+                scrubber.update({value, unquote(value)})
+        for cookie in _har_pairs(req.get("cookies")) + _har_pairs(resp.get("cookies")):
+            if not (cookie[1].isdigit() and len(cookie[1]) < 8):
+                scrubber.add(cookie[1], "cookie")
+        post = req.get("postData") if isinstance(req.get("postData"), dict) else {}
+        if isinstance(post.get("text"), str):
+            scrubber.add_body(post["text"], str(post.get("mimeType") or ""))
+        for name, value in _har_pairs(post.get("params")):
+            if value and redact.is_secret_param(name):
+                scrubber.add(value, "body")
+        resp_headers = _har_pairs(resp.get("headers"))
+        content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
+        text = content.get("text") if isinstance(content.get("text"), str) and not content.get("encoding") else None
+        given = [(n, v) for n, v in resp_headers if self._given(n)]
+        scrubber.update(self._of_headers(given))
+        if text and len(text) < 1_000_000 and text.lstrip()[:1] in ("{", "["):
+            scrubber.update(redact.secrets_of_json(text.lstrip()))
+
+
+class _FastForms:
+    """One registry's fast search: an automaton of every registered form, searched in a long text in one pass."""
+
+    def __init__(self, forms: dict[str, str]):
+        # The automaton holds the forms' first characters (as the regex does): a full form is then compared where
+        # one of them starts (Scrubber._at), and the automaton stays small whatever the number of forms.
+        self._forms = sorted({form[:_AUTOMATON_PREFIX] for form in forms})
+        self._text: Any = None
+        self._bytes = prefilter.exact_bytes(self._forms)
+
+    def starts(self, text: str) -> list[int] | None:
+        """Every position where a registered form may start in `text` (sorted): where its first characters are."""
+        if text.isascii():  # positions in the bytes are positions in the text
+            hits = self._bytes.find_matches_as_indexes(text.encode("ascii"), overlapping=True)
+        else:
+            try:
+                if self._text is None:
+                    self._text = prefilter.exact_words(self._forms)
+                hits = self._text.find_matches_as_indexes(text, overlapping=True)
+            except (UnicodeError, ValueError):  # a lone surrogate (in the text or a secret): the plain way
+                return None
+        return sorted({start for _, start, _ in hits})
+
+    def known(self, scrubber: Scrubber, text: str) -> str:
+        """Scrubber.known(text), looking only where a registered form starts."""
+        starts = self.starts(text)
+        if starts is None:
+            return scrubber._known_plain(text)
+        if not starts:
+            return text
+        out: list[str] = []
+        last = 0
+        for i in starts:
+            if i < last:
                 continue
-            req = entry.get("request") if isinstance(entry.get("request"), dict) else {}
-            resp = entry.get("response") if isinstance(entry.get("response"), dict) else {}
-            scrubber.add_headers(_har_pairs(req.get("headers")))
-            scrubber.add_url(str(req.get("url") or ""))
-            scrubber.add_url(str(resp.get("redirectURL") or ""))
-            for name, value in _har_pairs(req.get("queryString")):
-                if value and redact.is_secret_param(name):
-                    scrubber.update({value, unquote(value)})
-            for cookie in _har_pairs(req.get("cookies")) + _har_pairs(resp.get("cookies")):
-                if not (cookie[1].isdigit() and len(cookie[1]) < 8):
-                    scrubber.add(cookie[1], "cookie")
-            post = req.get("postData") if isinstance(req.get("postData"), dict) else {}
-            if isinstance(post.get("text"), str):
-                scrubber.add_body(post["text"], str(post.get("mimeType") or ""))
-            for name, value in _har_pairs(post.get("params")):
-                if value and redact.is_secret_param(name):
-                    scrubber.add(value, "body")
-            resp_headers = _har_pairs(resp.get("headers"))
-            content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
-            text = content.get("text") if isinstance(content.get("text"), str) and not content.get("encoding") else None
-            scrubber.add_response(resp_headers, text if text and len(text) < 1_000_000 else None)
-        return scrubber
+            form = scrubber._at(text, i)
+            if form is not None:
+                out += [text[last:i], scrubber._forms[form]]
+                last = i + len(form)
+        return "".join(out) + text[last:] if out else text
 
 
 def _har_pairs(items: Any) -> list[tuple[str, str]]:
-    pairs = []
-    for h in items if isinstance(items, list) else []:
-        if isinstance(h, dict) and h.get("name"):
-            value = str(h.get("value", ""))
-            pairs += [(str(h["name"]), part) for part in value.split("\n")] if "\n" in value else [(str(h["name"]), value)]
+    """(name, value) of every name/value object of a HAR list (headers, cookies, parameters); a value holding
+    several lines (Set-Cookie) gives one pair a line."""
+    if not isinstance(items, list):
+        return []
+    pairs: list[tuple[str, str]] = []
+    append = pairs.append
+    for h in items:
+        if isinstance(h, dict):
+            name = h.get("name")
+            if name:
+                value = h.get("value", "")
+                name, value = (name if type(name) is str else str(name)), (value if type(value) is str else str(value))
+                if "\n" in value:
+                    pairs += [(name, part) for part in value.split("\n")]
+                else:
+                    append((name, value))
     return pairs
 
 

@@ -11,21 +11,31 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import http.cookiejar
 import ipaddress
 import socket
 import ssl
 import time
-import urllib.request
 import zlib
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
-import httpx
-
 from wizard403.model import CREDENTIAL_HEADERS, SAFE_METHODS, Exchange, Headers, ProbeOptions, Session
 from wizard403.redact import is_secret_header, redact_url
 from wizard403.textsafe import decode_line
+
+
+
+class _Httpx:
+    """httpx, imported when a request is first made: an offline run (`check --har`) never pays for importing it."""
+
+    def __getattr__(self, name: str):
+        import httpx as module
+
+        globals()["httpx"] = module
+        return getattr(module, name)
+
+
+httpx = _Httpx()
 
 # Headers that claim a client address or rewrite the path: sending one would be spoofing (DESIGN.md §6).
 FORBIDDEN_HEADERS = frozenset(
@@ -70,14 +80,19 @@ class _RedirectLoop(Exception):
         return "redirect loop"
 
 
-class _NoCookies(http.cookiejar.DefaultCookiePolicy):
-    """Nothing is stored or replayed from responses: cookies are only ever the ones the user gave."""
+def _no_cookies():
+    """A cookie policy under which nothing is stored or replayed from responses: cookies are only ever the ones
+    the user gave. (Made when a client is: the cookie machinery is not imported by offline runs.)"""
+    import http.cookiejar
 
-    def set_ok(self, cookie, request):  # noqa: D102
-        return False
+    class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+        def set_ok(self, cookie, request):  # noqa: D102
+            return False
 
-    def return_ok(self, cookie, request):  # noqa: D102
-        return False
+        def return_ok(self, cookie, request):  # noqa: D102
+            return False
+
+    return _NoCookies()
 
 
 @dataclass(frozen=True)
@@ -125,6 +140,8 @@ def is_ip_literal(host: str) -> bool:
 
 def normal_route_uses_proxy(options: ProbeOptions, url: str) -> bool:
     """True when the normal route goes through a proxy (--proxy, or a proxy environment variable for this URL)."""
+    import urllib.request
+
     if options.proxy:
         return True
     parts = urlsplit(url)
@@ -261,7 +278,7 @@ class Prober:
             follow_redirects=False,
             headers={"User-Agent": DEFAULT_USER_AGENT},
         )
-        client.cookies.jar.set_policy(_NoCookies())
+        client.cookies.jar.set_policy(_no_cookies())
         return client
 
     def _client(self, route: Route) -> httpx.AsyncClient:

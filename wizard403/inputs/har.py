@@ -12,6 +12,7 @@ import base64
 import binascii
 import datetime as _dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -123,20 +124,55 @@ class _EntryView(_View):
 _VIEW = msgspec.json.Decoder(_EntryView)
 
 
-def _view(item: Any) -> Any:
+class _ResponseAndSecretsView(_ResponseView):
+    headers: Any = UNSET  # decoded: the secret registry reads them all
+
+
+class _EntryAndSecretsView(_View):
+    """The summary's view, with what the secret registry reads too (the whole request, the response's headers)."""
+
+    request: Any = UNSET
+    response: _ResponseAndSecretsView | UnsetType = UNSET
+    startedDateTime: Any = UNSET
+
+
+_VIEW_AND_SECRETS = msgspec.json.Decoder(_EntryAndSecretsView)
+
+
+def _view(item: Any, decoder: msgspec.json.Decoder = _VIEW) -> Any:
     """An entry as the summary reads it: without its bodies when it is still a raw slice."""
     if not isinstance(item, msgspec.Raw):
         return item
-    view = decode_view(item, _VIEW)
+    view = decode_view(item, decoder)
     # Not shaped like a HAR entry (a string for a request, a list for its content...): decoded as it is.
     return decode(item) if view is None else view
 
 
-def open_har(path: str | Path, max_bytes: int | None = None, progress: Progress | None = None) -> HarArchive:
+def open_har(
+    path: str | Path, max_bytes: int | None = None, progress: Progress | None = None, secrets: SecretsSink | None = None
+) -> HarArchive:
     """Open a HAR file (Chrome, Firefox, Safari, Edge, or any HAR 1.2 writer). `max_bytes` caps the file size
     (default: what the available memory holds, or WIZARD403_MAX_HAR_MB); `progress(bytes_read, total)` is called
-    while the file is read."""
-    return HarArchive(read_har(path, max_bytes, progress))
+    while the file is read; `secrets`, when given, is called with each entry's secret parts (see
+    HarArchive.secret_parts) in the same pass."""
+    return HarArchive(read_har(path, max_bytes, progress), secrets=secrets)
+
+
+SecretsSink = Callable[[dict[str, Any]], None]
+
+
+def _secret_parts(view: Any) -> dict[str, Any] | None:
+    """What secret_parts gives for one entry, from the view that also made its summary."""
+    if isinstance(view, _EntryAndSecretsView):
+        resp = view.response
+        response = {} if resp is UNSET else {
+            k: getattr(resp, k) for k in ("headers", "cookies", "redirectURL") if getattr(resp, k) is not UNSET
+        }  # fmt: skip
+        return {"request": None if view.request is UNSET else view.request, "response": response}
+    if isinstance(view, dict):
+        response = view.get("response") if isinstance(view.get("response"), dict) else {}
+        return {"request": view.get("request"), "response": {k: v for k, v in response.items() if k != "content"}}
+    return None
 
 
 class _SecretResponse(msgspec.Struct, frozen=True):
@@ -158,7 +194,7 @@ class HarArchive:
 
     Built from a `HarSource` (what `open_har` reads) or from an already decoded document."""
 
-    def __init__(self, document: HarSource | dict[str, Any], name: str | None = None):
+    def __init__(self, document: HarSource | dict[str, Any], name: str | None = None, secrets: SecretsSink | None = None):
         source = document if isinstance(document, HarSource) else HarSource.from_document(document, name or "recording.har")
         self.name = name or source.name
         self.source = source
@@ -174,8 +210,13 @@ class HarArchive:
         self._decoded: tuple[int, Any] = (0, None)
         self._related: dict[int, dict[str, list[str]]] = {}
         skipped = []
+        decoder = _VIEW if secrets is None else _VIEW_AND_SECRETS
         for position, raw in enumerate(self._raw, start=1):
-            view = _view(raw)
+            view = _view(raw, decoder)
+            if secrets is not None:
+                parts = _secret_parts(view)
+                if parts is not None:
+                    secrets(parts)
             if self._stripped and _carries_credentials(view):
                 self._stripped = False
             watched = _named_headers(_dict(_dict(view).get("response")).get("headers"), _WATCHED_HEADERS)

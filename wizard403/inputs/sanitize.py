@@ -6,8 +6,11 @@ file (response bodies, redirect URLs, vendor fields). The structure stays a vali
 `open_har`, still reads; bodies are kept so the block pages can still be diagnosed.
 
 Big files are handled in two passes over the lazily read file (`harfile`): the first decodes one entry at a time to
-register its secrets with the session scrubber (a secret in entry 50 can be echoed in entry 3), the second decodes,
-scrubs and writes one entry at a time, so neither the document nor its copy is ever held in memory whole.
+register its secrets with the session scrubber (a secret in entry 50 can be echoed in entry 3), leaving out the
+response bodies the registry never reads; the second decodes, scrubs and writes one entry at a time, so neither the
+document nor its copy is ever held in memory whole. Long bodies go through the fast path of the rules and of the
+registry (prefilter.py), which gives the same copy byte for byte (tests/test_sanitize_golden.py); short texts that
+repeat (headers, cookies, URLs) are scrubbed once per copy.
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from typing import Any, BinaryIO
 from urllib.parse import unquote
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from wizard403.errors import InputError
-from wizard403.inputs.harfile import HarSource, Progress, decode, read_har
+from wizard403.inputs.harfile import HarSource, Progress, decode, decode_view, read_har, string_head
 from wizard403.redact import (
     FINGERPRINT_RE,
     SECRET_PARAM_RE,
@@ -40,6 +44,9 @@ from wizard403.scrub import Scrubber
 # Headers whose value is (or holds) a URL: their query strings can carry tokens.
 _URL_HEADERS = frozenset({"referer", "location", "origin", "content-location", "link", ":path", "refresh"})
 _TEXTUAL_MIME = ("text/", "json", "xml", "javascript", "ecmascript", "html", "x-www-form-urlencoded", "csv", "svg")
+# Texts up to this length are remembered with their scrubbed form, up to this many of them.
+_MEMO_MAX = 512
+_MEMO_ENTRIES = 50_000
 # Above this size the copy is written compactly; below it, indented for people who want to read it.
 _INDENT_LIMIT = 20 * 1024 * 1024
 
@@ -89,7 +96,7 @@ def sanitize_har(
         raise InputError("the sanitised copy must go to a different file from the original.")
     source = read_har(src, max_bytes, progress)
     report = SanitizeReport()
-    registry = Scrubber.for_har(decode(item) for item in source.entries)
+    registry = Scrubber.for_har(_registry_view(item) for item in source.entries)
     report.secrets = len(registry)
     scrubber = _Scrubber(registry, report)
     _write(dst, lambda out: _stream(source, scrubber, out, indent=2 if source.size < _INDENT_LIMIT else None))
@@ -97,6 +104,60 @@ def sanitize_har(
 
 
 # -- finding the secrets ------------------------------------------------------------------------------------------
+
+
+class _RegistryContent(msgspec.Struct):
+    text: msgspec.Raw | UnsetType = UNSET
+    encoding: Any = UNSET
+
+
+class _RegistryResponse(msgspec.Struct):
+    headers: Any = UNSET
+    cookies: Any = UNSET
+    redirectURL: Any = UNSET
+    content: _RegistryContent | UnsetType = UNSET
+
+
+class _RegistryEntry(msgspec.Struct):
+    request: Any = UNSET
+    response: _RegistryResponse | UnsetType = UNSET
+
+
+_REGISTRY_VIEW = msgspec.json.Decoder(_RegistryEntry)
+
+
+def _registry_view(item: Any) -> Any:
+    """What Scrubber.for_har reads of an entry, without decoding its response body unless the registry reads it
+    (a JSON answer's token fields): the same dictionaries, with any other body left out."""
+    view = decode_view(item, _REGISTRY_VIEW) if isinstance(item, msgspec.Raw) else None
+    if view is None:
+        return decode(item)
+    entry: dict[str, Any] = {}
+    if view.request is not UNSET:
+        entry["request"] = view.request
+    resp = view.response
+    if resp is UNSET:
+        return entry
+    response = entry["response"] = {k: getattr(resp, k) for k in ("headers", "cookies", "redirectURL") if getattr(resp, k) is not UNSET}
+    if resp.content is UNSET:
+        return entry
+    content = response["content"] = {}
+    if resp.content.encoding is not UNSET:
+        content["encoding"] = resp.content.encoding
+    raw = resp.content.text
+    if raw is UNSET:
+        return entry
+    if content.get("encoding"):  # a body with an encoding is never read for secrets: its value does not matter
+        content["text"] = None
+        return entry
+    head = string_head(raw, 64)
+    if head is None:  # not a string
+        content["text"] = decode(raw)
+    elif head.lstrip()[:1] in ("{", "[") or (not head.strip() and len(head) >= 64):
+        content["text"] = decode(raw)  # a JSON answer (or a long run of spaces before something)
+    else:
+        content["text"] = ""  # a string the registry does not read
+    return entry
 
 
 def _pairs(items: Any) -> list[tuple[str, str]]:
@@ -120,23 +181,42 @@ def _split_set_cookies(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 # -- replacing them -----------------------------------------------------------------------------------------------
 
 
+def _remembered(memo: dict, key: Any, value: str, make: Any) -> str:
+    """make(value), remembered under `key` for short values (a bounded number of them)."""
+    if len(value) > _MEMO_MAX:
+        return make(value)
+    done = memo.get(key)
+    if done is None:
+        if len(memo) > _MEMO_ENTRIES:
+            memo.clear()
+        done = memo[key] = make(value)
+    return done
+
+
 class _Scrubber:
     """Applies the redaction rules to each part of an entry and counts what changed."""
 
     def __init__(self, registry: Scrubber, report: SanitizeReport):
         self.registry = registry
         self.report = report
+        # Headers, cookies and URLs repeat across entries: each short text is scrubbed once per copy.
+        self._texts: dict[str, str] = {}
+        self._urls: dict[str, str] = {}
+        self._headers: dict[tuple[str, str], str] = {}
 
     def text(self, value: str) -> str:
-        return self.registry.scrub(value)
+        return _remembered(self._texts, value, value, self.registry.scrub)
 
     def data(self, value: bytes) -> bytes:
         return self.registry.scrub_bytes(value)
 
     def url(self, value: str) -> str:
-        return self.registry.url(value)
+        return _remembered(self._urls, value, value, self.registry.url)
 
     def header(self, name: str, value: str) -> str:
+        return _remembered(self._headers, (name, value), value, lambda _: self._header(name, value))
+
+    def _header(self, name: str, value: str) -> str:
         lname = name.lower()
         if lname == "set-cookie" and "\n" in value:
             return "\n".join(redact_header(name, part) for part in value.split("\n"))

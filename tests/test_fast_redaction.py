@@ -1,0 +1,108 @@
+"""The fast redaction path (prefilter.py) gives exactly what the plain one gives: every rule, every registry.
+
+Long texts are scrubbed by looking first for the words each rule needs and running the rule only around them;
+a mistake there would let a secret through (or garble evidence) only in big files, where nobody looks. So the
+two paths are compared on generated texts built from the pieces the rules are most particular about:
+separators inside secret names, quotes and escapes, percent-encoded names, barriers that cut a key=value pair,
+characters that only case-insensitively match ASCII letters, non-ASCII text, registered secrets in their forms.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from wizard403 import prefilter, redact
+from wizard403.inputs.har import HarArchive, open_har
+from wizard403.scrub import HarSecrets, Scrubber
+
+pytestmark = pytest.mark.skipif(not prefilter.available(), reason="the automaton package is not installed")
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SECRETS = ["tok7Hq2ZpL9xV4mN8bR3", "ck-A1b2_C3d4.E5", "p\u00e4ss w\u00f6rd 42", "3_gtUbleJNtrRITgx"]
+
+PIECES = [
+    "api_key", "api__key", "a-p-i-k-e-y", "ApiKey", "x-pin", "%x-pin", "pin", "p_in", "PIN", "token", "to-ken",
+    "password", "pass word", "pass%77ord", "%70in", "%5Fkey", "user[password]", "token[]", "session", "code",
+    "secret", "SignatureProvided", "authenticity_token", "name", "NAME", "value", "VALUE", "Bearer", "basic",
+    "digest", "eyJhbGciOi", "eyJzdWIiOiJh", "ghp_", "sk-", "sk_live_", "AKIA", "xoxb-", "://", "https://",
+    "u:pw@", "@", "hooks.slack.com/services/T0/B0/", ";jsessionid=", "/bot123:", "=", ":", " = ", ": ", '"', "'",
+    '\\"', "\\", "<", ">", "</", "&", ";", ",", "}", "{", "[", "]", "?", "#", "%", " ", "\t", "\n", "\u00a0",
+    "\u3000", "\u017f", "\u212a", "\u0130", "\u0131", "\u00e9", "\u65e5", "12345678", "abcdefgh12345678", "x",
+    "_", "-", ".", "a1b2c3d4e5f6g7h8", *SECRETS, "tok7Hq2ZpL9xV4mN8bR3"[:10], "ck%2DA1b2_C3d4.E5",
+]  # fmt: skip
+texts = st.lists(st.sampled_from(PIECES), min_size=1, max_size=120).map("".join)
+
+
+def _long(text: str) -> str:
+    """Long enough for the fast path (the pieces repeated, so that rules meet at every offset)."""
+    return (text * (prefilter.FAST_MIN // max(1, len(text)) + 2))[: max(prefilter.FAST_MIN, len(text) * 2)]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts)
+def test_rules_fast_path_matches_plain(text):
+    text = _long(text)
+    assert redact.apply_rules(text) == redact._apply_rules_plain(text)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts)
+def test_registry_fast_path_matches_plain(text):
+    text = _long(text)
+    scrubber = Scrubber(SECRETS)
+    assert scrubber.known(text) == scrubber._known_plain(text)
+    assert scrubber.scrub(text) == redact._apply_rules_plain(scrubber._known_plain(text))
+
+
+def test_fast_path_meets_every_rule():
+    """Each rule changes something in this text, so that the comparison above is not between two no-ops."""
+    text = _long(
+        'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlMTIz ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8 '
+        "https://hooks.slack.com/services/T0ABCDEF1/B0ABCDEF2/q1w2e3r4t5y6u7i8o9p0 https://u:pw55@ex.org/ "
+        'Bearer abc123def456 {"api_key": "k-9988"} ?a=1&%70assword=hunter22 <input name="pin" value="4242"> '
+        "%x-pin=12345678 <SignatureProvided>abcdef0123456789</SignatureProvided> "
+        "<input name='pass word' value='spaced-pw-77'> "
+    )
+    fast = redact.apply_rules(text)
+    for secret in ("c2lnbmF0dXJlMTIz", "a1B2c3D4e5F6g7H8i9J0", "q1w2e3r4t5y6u7i8o9p0", "pw55", "abc123def456",
+                   "k-9988", "hunter22", "4242", "12345678", "abcdef0123456789", "spaced-pw-77"):  # fmt: skip
+        assert secret not in fast, secret
+    assert fast == redact._apply_rules_plain(text)
+
+
+@pytest.mark.parametrize("path", [FIXTURES / "planted" / "planted.har", FIXTURES / "real-har" / "cnn-firefox.har"])
+def test_check_registry_in_one_pass_is_the_registry(path):
+    """check reads the secrets while it summarises the entries: the same secrets as reading them afterwards."""
+    registry = HarSecrets()
+    archive = open_har(path, secrets=registry.add)
+    assert registry.scrubber.secrets == Scrubber.for_har(archive.secret_parts()).secrets
+    assert [e.url for e in archive.entries] == [e.url for e in HarArchive(archive.source).entries]
+
+
+def test_fast_path_knows_the_rules_it_stands_in_for():
+    """The fast path was written for these exact patterns (the literal each token shape starts with, the words
+    the Bearer rule starts with, the characters no pair can hold): a changed rule must be looked at there too."""
+    assert redact.rules_digest() == redact.FAST_PATH_WRITTEN_FOR, (
+        "a redaction rule changed: check that the fast path in redact.py still finds every place the rule can "
+        "match, then set FAST_PATH_WRITTEN_FOR to the new digest"
+    )
+    assert redact.fast_state().usable
+    for pattern in redact.TOKEN_PATTERNS:  # every token shape begins with one of the literals the fast path finds
+        sample = {
+            r"\bsk-": "sk-" + "a" * 24, r"\b(?:AKIA|ASIA)": "AKIA" + "A" * 16, r"\bAIza": "AIza" + "a" * 35,
+            r"\bnpm_": "npm_" + "a" * 36, r"\bpypi-": "pypi-" + "a" * 50,
+        }  # fmt: skip
+        text = next((v for k, v in sample.items() if pattern.pattern.startswith(k)), None)
+        if text is not None:
+            assert pattern.fullmatch(text) and any(text.startswith(lit) for lit in redact._TOKEN_LITERALS)
+
+
+def test_lone_surrogates_take_the_plain_path():
+    scrubber = Scrubber(SECRETS)
+    text = _long("caf\udce9 " + SECRETS[0] + ' {"token": "abc12345"} \ud800 ')
+    assert scrubber.scrub(text) == redact._apply_rules_plain(scrubber._known_plain(text))
+    assert SECRETS[0] not in scrubber.scrub(text)

@@ -1,0 +1,51 @@
+"""`sanitize` writes, byte for byte, what it wrote before it was made fast (issue 14).
+
+The digests below are of the copies written by the implementation before the fast path (commit 88a37c0), with the
+fingerprint key fixed, on the real browser exports and on planted.har (secrets in every place a HAR holds them,
+echoed in long bodies beside the shapes the rules are most particular about: separators inside names, escaped
+JSON, names a rule must not see because another match swallows them, non-ASCII text, characters that only
+case-insensitively match ASCII letters). Indented copies (small files) and compact ones (files over 20 MB) both.
+A change to what sanitize redacts shows here as a changed digest: that change must be deliberate, and the digest
+regenerated with the reason in the commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from wizard403.inputs import sanitize as sanitize_module
+from wizard403.inputs.sanitize import sanitize_har
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SOURCES = {
+    "cnn-chrome.har": FIXTURES / "real-har" / "cnn-chrome.har",
+    "cnn-firefox.har": FIXTURES / "real-har" / "cnn-firefox.har",
+    "humanssuck.net.har": FIXTURES / "real-har" / "humanssuck.net.har",
+    "planted.har": FIXTURES / "planted" / "planted.har",
+}
+# (file, layout): (sha256 of the copy, distinct secrets hunted, the report's sentence)
+GOLDEN = {
+    ("cnn-chrome.har", "indent"): ("b96f22c8449d9ad0c6ab343ba8634b31543aa2ec1db6564ded570c3d94525b51", 219, "Redacted in 292 entries: 331 header values, 0 cookies, 61 query parameters, 0 form or body fields, 72 URLs, 0 response bodies, 3 other fields."),
+    ("cnn-chrome.har", "compact"): ("24dc85e2d9ca77a1829faeafc090cc4db9cdb65b10b99fe5b737d6a75ec5b522", 219, "Redacted in 292 entries: 331 header values, 0 cookies, 61 query parameters, 0 form or body fields, 72 URLs, 0 response bodies, 3 other fields."),
+    ("cnn-firefox.har", "indent"): ("16e052ae1aac7ce66a62548c69ef0a78727fb54c4feb4b5ea3ec897658329855", 57, "Redacted in 145 entries: 204 header values, 213 cookies, 24 query parameters, 0 form or body fields, 52 URLs, 5 response bodies."),
+    ("cnn-firefox.har", "compact"): ("3f17a5012489c71f84beead104ee69169cd6eca0380d7a72923d8304dc03b0d4", 57, "Redacted in 145 entries: 204 header values, 213 cookies, 24 query parameters, 0 form or body fields, 52 URLs, 5 response bodies."),
+    ("humanssuck.net.har", "indent"): ("6299723157c85e08b7b1ad7a6251a7212fd68b53830a66be57d5c059712e3701", 0, "Redacted in 4 entries: 0 header values, 0 cookies, 0 query parameters, 0 form or body fields, 0 URLs, 0 response bodies."),
+    ("humanssuck.net.har", "compact"): ("8d6ca2dcee24d9b08d5816ad75c0e9822e53ee41d8b6315859e95664fde9e9a4", 0, "Redacted in 4 entries: 0 header values, 0 cookies, 0 query parameters, 0 form or body fields, 0 URLs, 0 response bodies."),
+    ("planted.har", "indent"): ("5d98fa8f6301e9a0dfb68e76cb2598ae53e3d4f6d7204cf03b4fd9ff003ab9d5", 37, "Redacted in 24 entries: 144 header values, 72 cookies, 48 query parameters, 32 form or body fields, 48 URLs, 21 response bodies, 46 other fields."),
+    ("planted.har", "compact"): ("477253ec61a6cc6709c0431cf604aca1b7def302c662b2722f3ef4bdda9e25cb", 37, "Redacted in 24 entries: 144 header values, 72 cookies, 48 query parameters, 32 form or body fields, 48 URLs, 21 response bodies, 46 other fields."),
+}
+
+
+@pytest.mark.parametrize("name, layout", sorted(GOLDEN))
+def test_sanitized_copy_is_what_it_always_was(tmp_path, monkeypatch, name, layout):
+    monkeypatch.setenv("WIZARD403_FINGERPRINT_KEY", "golden-key")
+    if layout == "compact":
+        monkeypatch.setattr(sanitize_module, "_INDENT_LIMIT", 0)
+    dst = tmp_path / "shared.har"
+    report = sanitize_har(SOURCES[name], dst)
+    digest, secrets, summary = GOLDEN[(name, layout)]
+    assert (report.summary(), report.secrets) == (summary, secrets)
+    assert hashlib.sha256(dst.read_bytes()).hexdigest() == digest
