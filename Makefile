@@ -22,7 +22,7 @@ demo: setup
 	$(BIN)/wizard403 demo $(SCENARIO)
 
 test: setup system
-	$(BIN)/pytest -q -p no:cacheprovider -n $(JOBS)
+	$(BIN)/pytest -q -p no:cacheprovider -n $(JOBS) --dist worksteal
 
 bench: setup
 	for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -8,8 +8,9 @@ from tests.peers import EgressProxy, Nginx
 
 
 def pytest_collection_modifyitems(items):
-    """Long tests first (marked heavy), the many short ones after: with two test processes the run then ends with
-    both busy, instead of one waiting for the other's last long walk."""
+    """Long tests first (marked heavy), the many short ones after: with two test processes (`--dist worksteal`, as
+    `make test` runs) the idle one steals short tests from the other's tail, so both end together instead of one
+    waiting on the other's last long walk."""
     items.sort(key=lambda item: item.get_closest_marker("heavy") is None)  # a stable sort keeps the order otherwise
 
 
