@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from tests.hostile import ESCAPES, MARKDOWN, MARKUP
 from wizard403.model import Exchange, Headers, Session, Target
 from wizard403.scrub import Scrubber
-from wizard403.textsafe import has_controls, one_line, visible
+from wizard403.textsafe import has_controls, one_line, status_text, visible
 from wizard403.tui.screens.change import snapshot, verdict_line
 from wizard403.tui.screens.start import recent_prompt
 from wizard403.tui.screens.summary import summary_markdown
-from wizard403.tui.text import line, md_plain, plain, safe_parser, status_text, styled
+from wizard403.tui.text import line, md_plain, plain, safe_parser, styled
 from wizard403.tui.widgets import check_line, details_text, evidence_text, exchange_text
 
 PIECES = MARKUP + ESCAPES + [MARKDOWN, "\u202e", "\x00", "\t", "\n", "\r\n", "\ufffd", "`", "```", "\\", "|", "&amp;"]

@@ -289,15 +289,12 @@ def build_session(args: argparse.Namespace, need_target: bool = True) -> tuple[S
 def _read_bytes(path: str, what: str, limit: int = 64 * 1024 * 1024) -> bytes:
     from pathlib import Path
 
+    _check_readable(path, what)
     p = Path(path)
     try:
         if p.stat().st_size > limit:
             raise InputError(f"the {what} {path} is larger than {limit // (1024 * 1024)} MB.")
         return p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"the {what} {path} does not exist.") from None
-    except IsADirectoryError:
-        raise InputError(f"the {what} {path} is a directory, not a file.") from None
     except OSError as err:
         raise InputError(f"the {what} {path} cannot be read ({err.strerror}).") from None
 

@@ -57,6 +57,14 @@ def escape_serialised(text: str) -> str:
     return _DATA_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
+def status_text(status: int | None, reason: str | None) -> str:
+    """'403 Forbidden', or just '403' when the server sent no reason phrase (HTTP/1.0 and HTTP/2 may not)."""
+    if status is None:
+        return "no answer"
+    reason = (reason or "").strip()
+    return f"{status} {reason}" if reason else str(status)
+
+
 def has_controls(text: str) -> bool:
     return bool(_CONTROL_RE.search(text))
 

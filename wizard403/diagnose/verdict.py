@@ -192,7 +192,7 @@ def summary(
         )
     top = ranked[0] if ranked else None
     who_line = describe_layer(who, producer_name)
-    if primary is not None and primary.status is not None and primary.status not in (401, 403) and session.verdict.reproduced is None:
+    if primary is not None and primary.status is not None and session.verdict.reproduced is None:
         # neither a grant nor a refusal (404, 400, 5xx): say what the server did answer, not which layer refused
         lead = f"The server answered HTTP {primary.status}, not 403"
         if top is not None and top.cause_id != "unknown" and top.likelihood in ("high", "medium"):

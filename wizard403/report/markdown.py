@@ -16,7 +16,7 @@ import datetime as _dt
 from typing import Any
 
 from wizard403.report.owner import command_lines, owner_section
-from wizard403.textsafe import md_code, md_fence, md_text, one_line
+from wizard403.textsafe import md_code, md_fence, md_text, one_line, status_text
 
 LAYER_WORDS = {
     "client": "your own device or browser",
@@ -82,9 +82,8 @@ def who_said_no(who: str, reproduced: bool | None) -> str:
 
 
 def status_words(exchange: dict[str, Any]) -> str:
-    """'404 Not Found' from an exchange of the tree (the reason phrase only when the server sent one)."""
-    reason = one_line(str(exchange.get("reason") or "")).strip()
-    return f"{exchange.get('status')} {reason}".strip()
+    """'404 Not Found' from an exchange of the tree, on one line."""
+    return one_line(status_text(exchange.get("status"), exchange.get("reason")))
 
 
 def _host(url: str) -> str:

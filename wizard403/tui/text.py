@@ -51,14 +51,6 @@ def md_plain(text: object) -> str:
     return md_text(" ".join(str(text).splitlines()).strip())
 
 
-def status_text(status: int | None, reason: str | None) -> str:
-    """'403 Forbidden', or just '403' when the server sent no reason phrase (HTTP/1.0 and HTTP/2 may not)."""
-    if status is None:
-        return "no answer"
-    reason = (reason or "").strip()
-    return f"{status} {reason}" if reason else str(status)
-
-
 def safe_parser():
     """A CommonMark parser with tables, and without links, images, autolinks, raw HTML, entities or linkify."""
     from markdown_it import MarkdownIt

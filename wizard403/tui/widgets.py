@@ -13,8 +13,8 @@ from wizard403 import progress
 from wizard403.model import CheckResult, Exchange, Session
 from wizard403.redact import redact_header, redact_url
 from wizard403.scrub import Scrubber
-from wizard403.textsafe import one_line
-from wizard403.tui.text import line, plain, status_text
+from wizard403.textsafe import one_line, status_text
+from wizard403.tui.text import line, plain
 
 CHECK_MARKS = {"pass": "✔", "fail": "✘", "warn": "!", "info": "·", "skipped": "–", "error": "⚠"}
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"

@@ -10,7 +10,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from wizard403.tui.keys import DEFAULT_KEYS
-from wizard403.tui.text import plain, status_text
+from wizard403.textsafe import status_text
+from wizard403.tui.text import plain
 
 OFFLINE = (
     "This session is recorded evidence analysed offline, so nothing can be re-tested from here. To see whether the "

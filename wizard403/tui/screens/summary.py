@@ -16,12 +16,12 @@ from textual.widgets import Button, Footer, Header
 from wizard403.report import reproduction_for
 from wizard403.report.markdown import DENIAL_FIELDS, LAYER_WORDS, WHO_WORDS
 from wizard403.scrub import Scrubber
-from wizard403.textsafe import md_fence
+from wizard403.textsafe import md_fence, status_text
 from wizard403.tui.app import ChecksUpdated
 from wizard403.tui.keys import DEFAULT_KEYS
 from wizard403.tui.markdown import SafeMarkdown
 from wizard403.tui.owner import command_blocks, commands_heading, shown_causes
-from wizard403.tui.text import md_plain, status_text, plain
+from wizard403.tui.text import md_plain, plain
 
 QUERIES_STEP = "logs"  # the id of the step that shows the owner's log queries
 QUERIES_LINK = "Step {n} holds, for each of these ids, the queries that find it in the owner's logs, ready to copy."
@@ -98,7 +98,7 @@ def summary_parts(session, expert: bool, running: bool, scrubber: Scrubber | Non
     elif verdict.reproduced:
         out += ["**The request is refused now** (reproduced).", ""]
     answered = [e for e in session.exchanges if e.check == "baseline" and e.status is not None]
-    if verdict.reproduced is None and answered and answered[-1].status not in (401, 403):
+    if verdict.reproduced is None and answered:  # answered, but neither a refusal nor a grant (a 404, a 400)
         said = md(status_text(answered[-1].status, answered[-1].reason))
         out += [f"**The server answered {said}**: neither a refusal nor access, so the 403 did not reproduce as such.", ""]
         out.append(f"**Who said no:** nobody refused: the answer was {said}.")
