@@ -21,6 +21,8 @@ the URL path is telling us the token was not applied, not that none was sent. Fa
   style, not a folder;
 - `script-page` (read from the response by the language layer, message.py): the page shows no text at all and only
   loads a script, the shape of a JavaScript challenge.
+- `stock-page` (read from the response by the cue book, settings.stock_phrases): the page is a web server's own
+  stock error page, so the refusal came from the server's configuration, not from the application behind it.
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ MAX_SPANS = 200  # phrase occurrences collected per message (a page repeating on
 ANY_WORD = "~"
 FACTS = ("signed-url", "signed-request", "credentials-sent", "no-credentials", "request-known", "state-changing",
          "browser-origin", "csrf-token-sent", "directory-path", "dot-path", "api-path",
-         "script-page")
+         "script-page", "stock-page")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _WORD = re.compile(r"[^\W_]+")
 _SETTINGS_KEYS = ("damping", "language_producers", "generic_producers", "min_status", "stock_phrases")
@@ -256,9 +256,10 @@ class Cuebook:
             specific = {h.cue.cause for h in hits if not h.cue.yields}
             hits = [h for h in hits if not h.cue.yields or not specific - {h.cue.cause}]
         said = bool(hits)
+        page_facts = frozenset(facts) | {STOCK} if stock else facts  # a stock page is a fact about the response
         for index in self.context:
             cue = cues[index]
-            if active[index] and not (cue.bare and said):
+            if self._active(cue, status, page_facts) and not (cue.bare and said):
                 hits.append(CueHit(cue, "", ""))
         return hits, stock
 
