@@ -33,7 +33,7 @@ LOOKUPS = {
     "github-request-id": "GitHub Support: quote this id with the UTC time.",
     "vercel-id": "Vercel: the project's runtime and firewall logs, by request id.",
     "transaction-id": "The gateway's transaction log, by this id.",
-    "utc-time": "The server's access and error logs: search for this path within a minute of this time.",
+    "utc-time": "The server's access and error logs: search for this path within five minutes either side of this time (the copied log queries use the same window).",
 }
 HEADER_IDS = (
     ("cf-ray", "cf-ray"),
