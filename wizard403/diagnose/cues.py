@@ -205,8 +205,10 @@ class Cuebook:
         """Every cue whose phrase occurs in `text` and whose conditions hold; one hit per cue (its first phrase)."""
         return self.read(text, status, facts)[0]
 
-    def read(self, text: str, status: int | None, facts: frozenset[str] | set[str]) -> tuple[list[CueHit], bool]:
-        """match(), and whether the text is a server's stock page (settings.stock_phrases)."""
+    def read(self, text: str, status: int | None, facts: frozenset[str] | set[str],
+             page: bool = True) -> tuple[list[CueHit], bool]:
+        """match(), and whether the text is a server's stock page (settings.stock_phrases). `page` is False for a
+        message an API wrote in JSON or XML: a stock page's sentence there is the API's own wording, not a page."""
         if status is None or status < self.min_status:
             return [], False
         tokens = words_of(text)[:MAX_TOKENS]
@@ -249,7 +251,9 @@ class Cuebook:
             if not inside:
                 found[index] = CueHit(self.cues[index], phrase, shown(tokens[start:end]))
         hits = [found[i] for i in sorted(found)]
-        stock = any(h.cue.id == STOCK for h in hits)
+        stock = page and any(h.cue.id == STOCK for h in hits)
+        if not page:
+            hits = [h for h in hits if h.cue.id != STOCK]
         if stock:
             hits = [h for h in hits if h.cue.id != STOCK and h.cue.weight >= STOCK_KEEPS]
         if any(h.cue.yields for h in hits):

@@ -68,7 +68,7 @@ def read(primary: Exchange | None, hits: list[Hit], book: Cuebook) -> tuple[list
     facts = facts_of(primary)
     if message.script_page:
         facts = facts | {"script-page"}
-    found, stock = book.read(message.text, primary.status, facts)
+    found, stock = book.read(message.text, primary.status, facts, page=message.form not in ("json", "xml"))
     if not found:
         return out, stock
     reading = producer_reading(hits, book)
