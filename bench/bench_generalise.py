@@ -5,9 +5,12 @@ Run: python bench/bench_generalise.py [--corpus DIR ...] [--show-dev] [--held-ou
 Every record becomes one recorded Exchange (status, reason, headers, body and the request when the source gave it)
 and goes through the same offline analysis as `wizard403 check --response`. Printed for DEV and HELD-OUT vendors
 separately: first-cause accuracy, top-3 accuracy, how often `unknown` comes first, how often a "high" (and a
-"medium") first cause is right, and the confusion of the misses. HELD-OUT is the honest figure: no cue word or
-weight was tuned on those vendors, and this script never prints one of their records (only counts). `--show-dev`
-lists every missed DEV record with its key line and ranking, for tuning.
+"medium") first cause is right, the confusion of the misses, and against the blind second reading
+(tests/corpus_readings.toml: the cause a person names from the exchange alone, "unknown" when it says nothing) how
+often that reading agrees with the label (the ceiling from the response alone), how many records carry no evidence,
+and the engine's accuracy on the records that do; records without a reading are counted as "not read". HELD-OUT is
+the honest figure: no cue word or weight was tuned on those vendors, and this script never prints one of their
+records (only counts). `--show-dev` lists every missed DEV record with its key line and ranking, for tuning.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.corpus_records import load_records  # noqa: E402
+from tests.corpus_records import load_readings, load_records  # noqa: E402
 from wizard403.content import load_content  # noqa: E402
 from wizard403.diagnose import analyse_exchange  # noqa: E402
 from wizard403.diagnose.message import extract_message  # noqa: E402
@@ -42,7 +45,32 @@ def evaluate(records, content):
     return rows
 
 
-def summarise(name: str, rows, misses_shown: bool = True) -> list[str]:
+def _share(part: int, whole: int) -> str:
+    return f"{part:4d} / {whole:<4d} {part / whole:6.1%}" if whole else f"{part:4d} / {whole:<4d}    n/a"
+
+
+def against_reading(rows, readings: dict[str, str]) -> list[str]:
+    """The blind reading as a ceiling: a record whose exchange says nothing about its cause (reading "unknown") cannot
+    be diagnosed from the response alone, by a person or by the engine. Counts only (held-out records stay unseen)."""
+    read = [(rec, ranked, readings[rec.id]) for rec, ranked in rows if rec.id in readings]
+    not_read = len(rows) - len(read)
+    agree = sum(1 for rec, _, reading in read if reading == rec.cause)
+    evident = [(rec, ranked, reading) for rec, ranked, reading in read if reading != "unknown"]
+    e_agree = sum(1 for rec, _, reading in evident if reading == rec.cause)
+    e_first = sum(1 for rec, ranked, _ in evident if ranked and ranked[0][0] == rec.cause)
+    n_first = sum(1 for rec, ranked, reading in read if reading == "unknown" and ranked and ranked[0][0] == rec.cause)
+    both = [(rec, ranked) for rec, ranked, reading in evident if reading == rec.cause]
+    b_first = sum(1 for rec, ranked in both if ranked and ranked[0][0] == rec.cause)
+    return [f"  blind reading (tests/corpus_readings.toml): {len(read)} read, {not_read} not read",
+            f"    reading agrees with label    : {_share(agree, len(read))}  (ceiling from the exchange alone)",
+            f"    no evidence (reading unknown): {_share(len(read) - len(evident), len(read))}",
+            f"    no evidence, engine right    : {_share(n_first, len(read) - len(evident))}",
+            f"    with evidence, reading agrees: {_share(e_agree, len(evident))}",
+            f"    with evidence, engine right  : {_share(e_first, len(evident))}",
+            f"    where reading = label, engine: {_share(b_first, len(both))}"]
+
+
+def summarise(name: str, rows, readings: dict[str, str] | None = None, misses_shown: bool = True) -> list[str]:
     n = len(rows)
     if not n:
         return [f"{name}: no records"]
@@ -65,6 +93,8 @@ def summarise(name: str, rows, misses_shown: bool = True) -> list[str]:
         right = sum(1 for rec, ranked in said if ranked[0][0] == rec.cause)
         share = f"{right / len(said):6.1%}" if said else "   n/a"
         lines.append(f"  first is {level:<6}    : {len(said):4d} times, right {right:4d}  {share}")
+    if readings is not None:
+        lines += against_reading(rows, readings)
     misses = Counter((rec.cause, ranked[0][0] if ranked else "-") for rec, ranked in rows
                      if not ranked or ranked[0][0] != rec.cause)
     if misses and not misses_shown:
@@ -118,8 +148,9 @@ def main() -> int:
     held = [row for row in rows if row[0].held_out]
     print(f"corpus: {len(rows)} records, {len({r.vendor for r in records})} vendors; analysed in {elapsed:.2f} s "
           f"({elapsed / max(1, len(rows)) * 1e3:.1f} ms per record)")
-    print("\n".join(summarise("DEV", dev)))
-    print("\n".join(summarise("HELD-OUT", held, misses_shown=args.held_out_confusion)))
+    readings = load_readings()
+    print("\n".join(summarise("DEV", dev, readings)))
+    print("\n".join(summarise("HELD-OUT", held, readings, misses_shown=args.held_out_confusion)))
     for rid in args.explain:
         explain(rid, records, content)
     if args.show_dev:

@@ -16,6 +16,7 @@ from pathlib import Path
 from wizard403.model import Exchange, Headers
 
 CORPUS = Path(__file__).parent / "corpus"
+READINGS = Path(__file__).parent / "corpus_readings.toml"
 AT = dt.datetime(2026, 11, 22, 9, 15, tzinfo=dt.timezone.utc)
 NO_URL = "https://corpus.invalid/"  # a record without a request: a neutral address that no signature knows
 FIELDS_REQUIRED = ("id", "vendor", "product", "source", "key_line", "cause", "why", "status")
@@ -97,3 +98,14 @@ def load_records(dirs: list[Path] | None = None) -> list[Record]:
         for i, raw in enumerate(data.get("refusal", []), 1):
             out.append(Record(raw, path, i))
     return out
+
+
+def load_readings(path: Path | None = None) -> dict[str, str]:
+    """The blind second reading (tests/corpus_readings.toml) by record id: the cause a careful person names first from
+    the exchange alone, "unknown" when the exchange says nothing about the cause. {} when the file is missing: records
+    added after the reading are simply not read yet."""
+    path = path or READINGS
+    if not path.is_file():
+        return {}
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in data.get("readings", {}).items()}
