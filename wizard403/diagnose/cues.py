@@ -70,6 +70,7 @@ MAX_TOKENS = 1500  # words of a message read for cues (what a refusal says, it s
 MAX_PHRASE_WORDS = 16  # Chinese and Japanese phrases count a word per character
 MAX_SPANS = 200  # phrase occurrences collected per message (a page repeating one word cannot make the work grow)
 ANY_WORD = "~"
+FIELD_BREAK = "\x00"  # between two fields of a JSON or XML message: no word, prefix or "~" matches it
 FACTS = ("signed-url", "signed-request", "credentials-sent", "no-credentials", "request-known", "state-changing",
          "browser-origin", "csrf-token-sent", "directory-path", "dot-path", "api-path",
          "script-page", "stock-page")
@@ -211,7 +212,14 @@ class Cuebook:
         message an API wrote in JSON or XML: a stock page's sentence there is the API's own wording, not a page."""
         if status is None or status < self.min_status:
             return [], False
-        tokens = words_of(text)[:MAX_TOKENS]
+        if page:
+            tokens = words_of(text)[:MAX_TOKENS]
+        else:  # an API's fields are separate strings: no phrase runs from one into the next
+            tokens = []
+            for field_text in text.split("\n"):
+                tokens.extend(words_of(field_text))
+                tokens.append(FIELD_BREAK)
+            tokens = tokens[:MAX_TOKENS]
         active = [self._active(c, status, facts) for c in self.cues]
         n = len(tokens)
         exact, prefixed = self.exact, self.prefixed
@@ -228,7 +236,7 @@ class Cuebook:
                     continue
                 for k, p in enumerate(pattern):  # this loop is the language layer's hot path
                     t = tokens[i + k]
-                    if p != t and p != ANY_WORD and not (p[-1] == "*" and t.startswith(p[:-1])):
+                    if p != t and (p != ANY_WORD or t is FIELD_BREAK) and not (p[-1] == "*" and t.startswith(p[:-1])):
                         break
                 else:
                     spans.append((i, end, index, phrase))
