@@ -398,3 +398,41 @@ def test_a_context_cue_needs_its_facts_and_its_line(tmp_path):
     with pytest.raises(ContentError) as err:
         load_cuebook([tmp_path])
     assert "cues[1].phrases is missing" in str(err.value) and "when and line" in str(err.value)
+
+
+S3_DENIED = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
+PRESIGNED = ("https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20240101T000000Z"
+             "&X-Amz-Expires={lifetime}&X-Amz-Signature=abc")
+
+
+def _denied_link(url: str, date: str | None) -> list:
+    headers = Headers({"Date": date}) if date else Headers()
+    return analyse_exchange(Exchange("recorded", "GET", url, status=403, response_headers=headers, body=S3_DENIED)).causes
+
+
+def test_a_signed_link_past_its_own_expiry_by_the_servers_clock_reads_as_expired():
+    ranked = _denied_link(PRESIGNED.format(lifetime=60), "Mon, 01 Jan 2024 01:00:00 GMT")
+    assert ranked[0].id == "signed-url" and ranked[0].likelihood == "high"
+    assert any("expiry" in line for line in ranked[0].evidence)
+
+
+def test_a_link_still_inside_its_lifetime_or_without_the_servers_date_is_not_called_expired():
+    # an hour into a two-hour link: the link's time is fine, so a plain AccessDenied is not blamed on it
+    assert _denied_link(PRESIGNED.format(lifetime=7200), "Mon, 01 Jan 2024 01:00:00 GMT")[0].id != "signed-url"
+    # no Date header: a link quoted years later is not "expired" by today's clock
+    assert _denied_link(PRESIGNED.format(lifetime=60), None)[0].likelihood != "high"
+
+
+def test_the_lifetimes_of_other_signed_links_are_read_too():
+    from wizard403.diagnose.context import link_window
+
+    start, end = link_window("https://a.blob.core.windows.net/c/b?sv=2020&st=2024-01-01T02:00:00Z"
+                             "&se=2024-01-02T00:00:00Z&sp=r&sig=abc")
+    assert (start.isoformat(), end.isoformat()) == ("2024-01-01T02:00:00+00:00", "2024-01-02T00:00:00+00:00")
+    assert link_window("https://d.cloudfront.net/k?Expires=1700000000&Signature=a&Key-Pair-Id=K")[1].year == 2023
+    start, end = link_window("https://b.cos.ap-beijing.myqcloud.com/k?q-sign-algorithm=sha1"
+                             "&q-sign-time=1700000000;1700003600&q-signature=abc")
+    assert (end - start).total_seconds() == 3600
+    early = _denied_link("https://a.blob.core.windows.net/c/b?sv=2020&st=2024-01-01T02:00:00Z&se=2024-01-02T00:00:00Z"
+                         "&sp=r&sig=abc", "Mon, 01 Jan 2024 01:00:00 GMT")
+    assert early[0].id == "signed-url"

@@ -21,13 +21,19 @@ the URL path is telling us the token was not applied, not that none was sent. Fa
   style, not a folder;
 - `script-page` (read from the response by the language layer, message.py): the page shows no text at all and only
   loads a script, the shape of a JavaScript challenge.
+- `link-expired`: a signed link whose own expiry (X-Amz-Date + X-Amz-Expires, X-Goog-*, x-oss-*, Azure's se=, an
+  Expires or expires epoch, Tencent's q-sign-time) lies before the time in the response's Date header; and
+  `link-not-yet-valid` when its start (Azure's st=, the signing time) lies after it. Only the server's own Date
+  counts: a link quoted long after the fact is not "expired" by today's clock.
 - `stock-page` (read from the response by the cue book, settings.stock_phrases): the page is a web server's own
   stock error page, so the refusal came from the server's configuration, not from the application behind it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, urlsplit
 
 from wizard403.model import CREDENTIAL_HEADERS, Exchange
@@ -78,6 +84,67 @@ def signed_url(url: str) -> bool:
     """Whether the URL's query signs it (a presigned or SAS link)."""
     names = {name.lower() for name, _ in _query(url)}
     return bool(names & SIGNATURE_PARAMS) or bool(names & _EXPIRY_PARAMS and names & _LINK_PROOF_PARAMS)
+
+
+_COMPACT_TIME = re.compile(r"^(\d{8})T(\d{6})Z$")  # X-Amz-Date, X-Goog-Date, x-oss-date
+_EPOCH = re.compile(r"^\d{9,11}$")
+_LIFETIME = re.compile(r"^\d{1,7}$")
+
+
+def _instant(value: str) -> dt.datetime | None:
+    """A time as signed links write it: 20240101T000000Z, ISO 8601 (Azure's se/st), or epoch seconds."""
+    value = value.strip()
+    try:
+        if _EPOCH.match(value):
+            return dt.datetime.fromtimestamp(int(value), dt.timezone.utc)
+        found = _COMPACT_TIME.match(value)
+        if found:
+            return dt.datetime.strptime(found.group(1) + found.group(2), "%Y%m%d%H%M%S").replace(tzinfo=dt.timezone.utc)
+        if len(value) >= 10 and value[4] == "-":
+            stamp = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
+
+
+def link_window(url: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """(valid from, valid until) that a signed link states in its own query, each None where it states none."""
+    params = {name.lower(): value for name, value in _query(url)}
+    start = end = None
+    for prefix in ("x-amz-", "x-goog-", "x-oss-"):
+        signed_at = _instant(params.get(prefix + "date", ""))
+        lifetime = params.get(prefix + "expires", "")
+        if signed_at is not None:
+            start = signed_at
+            if _LIFETIME.match(lifetime):
+                end = signed_at + dt.timedelta(seconds=int(lifetime))
+            break
+    if "q-sign-time" in params:  # Tencent COS: start;end in epoch seconds
+        parts = params["q-sign-time"].split(";")
+        if len(parts) == 2:
+            start, end = _instant(parts[0]), _instant(parts[1])
+    if end is None:
+        for name in ("se", "expires", "expiry", "expire", "exp", "e"):
+            if name in params and (name != "se" or "sig" in params):
+                end = _instant(params[name])
+                if end is not None:
+                    break
+    if "st" in params and "sig" in params:
+        start = _instant(params["st"]) or start
+    return start, end
+
+
+def _response_time(exchange: Exchange) -> dt.datetime | None:
+    """The server's own clock: the response's Date header (never this machine's clock, never the quoting time)."""
+    value = exchange.response_headers.get("date")
+    if not value:
+        return None
+    try:
+        stamp = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.timezone.utc)
 
 
 def _query(url: str) -> list[tuple[str, str]]:
@@ -140,6 +207,13 @@ def facts_of(exchange: Exchange | None) -> frozenset[str]:
         out.add("api-path")
     if signed_url(exchange.url or ""):
         out.update(("signed-url", "signed-request"))
+        now = _response_time(exchange)
+        if now is not None:
+            start, end = link_window(exchange.url or "")
+            if end is not None and end < now:
+                out.add("link-expired")
+            elif start is not None and start > now + dt.timedelta(minutes=1):
+                out.add("link-not-yet-valid")
     elif any(_SIGNED_AUTH.match(v) for v in exchange.request_headers.get_all("authorization")) or any(
         n.lower() in ("x-amz-date", "x-goog-date") for n, _ in exchange.request_headers
     ):
