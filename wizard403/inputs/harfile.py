@@ -232,8 +232,6 @@ def _mapped(fh, name: str, progress: Progress | None) -> mmap.mmap | None:
     if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:3] == b"\xef\xbb\xbf":
         data.close()
         return None
-    if hasattr(data, "madvise") and hasattr(mmap, "MADV_SEQUENTIAL"):
-        data.madvise(mmap.MADV_SEQUENTIAL)
     with memoryview(data) as view:
         _check_utf8_chunks(view, name, progress)
     return data
