@@ -40,8 +40,10 @@ _PREFIX = 8  # the regex finds the first characters of a form; the whole form is
 _FAN = 8  # above this many branches, a trie node dispatches by character class first (fewer tries per position)
 
 
-def encodings(secret: str) -> set[str]:
-    """Every form one secret takes in outside text."""
+@functools.lru_cache(maxsize=65536)
+def encodings(secret: str) -> frozenset[str]:
+    """Every form one secret takes in outside text (worked out once per secret: a HAR's registry is built again
+    for each session scrubber, with the same secrets)."""
     forms = {secret}
     for safe in ("", "/", ":@"):
         encoded = quote(secret, safe=safe)
@@ -57,7 +59,7 @@ def encodings(secret: str) -> set[str]:
     escaped = html.escape(secret, quote=True)
     forms |= {escaped, escaped.replace("&#x27;", "&#39;"), escaped.replace("&#x27;", "&apos;"), html.escape(secret, quote=False)}
     forms |= {repr(secret)[1:-1], repr(raw)[2:-1]}
-    return {f for f in forms if len(f) >= redact.MIN_SECRET_LEN}
+    return frozenset(f for f in forms if len(f) >= redact.MIN_SECRET_LEN)
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
