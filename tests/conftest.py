@@ -16,9 +16,11 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(autouse=True)
 def isolated_state(tmp_path, monkeypatch):
-    """Autosaves, recent targets and key config go to the test's own directory, never the user's."""
+    """Autosaves, recent targets, key config and the compiled-catalogue cache go to the test's own directory,
+    never the user's."""
     monkeypatch.setenv("WIZARD403_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("WIZARD403_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("WIZARD403_CACHE_DIR", str(tmp_path / "cache"))
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")

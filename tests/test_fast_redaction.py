@@ -9,6 +9,7 @@ characters that only case-insensitively match ASCII letters, non-ASCII text, reg
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -74,13 +75,50 @@ def test_fast_path_meets_every_rule():
     assert fast == redact._apply_rules_plain(text)
 
 
-@pytest.mark.parametrize("path", [FIXTURES / "planted" / "planted.har", FIXTURES / "real-har" / "cnn-firefox.har"])
-def test_check_registry_in_one_pass_is_the_registry(path):
-    """check reads the secrets while it summarises the entries: the same secrets as reading them afterwards."""
+def _odd_har(tmp_path: Path) -> Path:
+    """Entries of every shape the listing's typed view refuses or half-fills, with secrets in each."""
+    good = {"request": {"method": "GET", "url": "https://a.test/x?access_token=tok-in-url-1",
+                        "headers": [{"name": "Authorization", "value": "Bearer hdr-secret-1"},
+                                    {"name": "X-Multi", "value": "a=1\nsession=multi-line-2"}],
+                        "cookies": [{"name": "sid", "value": "cookie-secret-3"}, {"name": "n", "value": "1234"}],
+                        "queryString": [{"name": "access_token", "value": "tok%20in%20query"}],
+                        "postData": {"mimeType": "application/json", "text": '{"password": "post-secret-4"}',
+                                     "params": [{"name": "api_key", "value": "param-secret-5"}]}},
+            "response": {"status": 403, "redirectURL": "https://a.test/r?token=redir-secret-6",
+                         "headers": [{"name": "Set-Cookie", "value": "s=given-secret-7; Path=/"},
+                                     {"name": "X-Api-Key", "value": "given-secret-8"}],
+                         "cookies": [{"name": "s", "value": "resp-cookie-9"}],
+                         "content": {"mimeType": "application/json", "text": '{"token": "body-token-10"}'}}}
+    odd = [
+        {"request": {"url": "https://a.test/1", "headers": None}, "response": {"status": 200, "headers": "x"}},
+        {"request": {"url": "https://a.test/2", "headers": ["not an object", {"name": "Cookie", "value": "c=odd-11"}]}},
+        {"request": {"url": "https://a.test/3", "cookies": {"name": "sid", "value": "odd-12"}}, "response": None},
+        {"request": {"url": 12345, "headers": [{"name": 7, "value": 8}, {"value": "no-name-13"}]}},
+        {"response": {"status": 403, "headers": [{"name": "Set-Cookie", "value": "orphan-secret-14"}]}},
+        "not an entry",
+    ]
+    path = tmp_path / "odd.har"
+    path.write_text(json.dumps({"log": {"entries": [good, *odd, good]}}))
+    return path
+
+
+@pytest.mark.parametrize("name", ["planted/planted.har", "real-har/cnn-firefox.har", "real-har/cnn-chrome.har",
+                                  "real-har/humanssuck.net.har", "har/chrome-login-403.har",
+                                  "har/firefox-vendors.har", "har/safari-basic-auth.har", "odd"])
+def test_check_registry_in_one_pass_is_the_registry(name, tmp_path):
+    """check reads the secrets while it summarises the entries, each distinct header, cookie or parameter object
+    once: the same secrets as reading every entry in full afterwards."""
+    path = _odd_har(tmp_path) if name == "odd" else FIXTURES / name
     registry = HarSecrets()
-    archive = open_har(path, secrets=registry.add)
+    archive = open_har(path, secrets=registry)
     assert registry.scrubber.secrets == Scrubber.for_har(archive.secret_parts()).secrets
+    assert sum(len(memo) for memo in registry._items.values()) > 0, "the raw objects were read (the listed path)"
     assert [e.url for e in archive.entries] == [e.url for e in HarArchive(archive.source).entries]
+    assert archive.entries == HarArchive(json.loads(path.read_text()), name=path.name).entries
+    if name == "odd":
+        assert {"hdr-secret-1", "multi-line-2", "cookie-secret-3", "tok in query", "post-secret-4",
+                "param-secret-5", "redir-secret-6", "given-secret-7", "given-secret-8", "resp-cookie-9",
+                "odd-11", "orphan-secret-14"} <= registry.scrubber.secrets
 
 
 def test_fast_path_knows_the_rules_it_stands_in_for():

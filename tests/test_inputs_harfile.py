@@ -142,3 +142,31 @@ def test_broken_json_is_told_before_a_missing_entries_list(tmp_path):
     assert "cut.har is not a complete HAR file" in _message(path)
     path.write_text('{"log": 5, "pages": []}')
     assert _message(path) == "cut.har is not a HAR file: it has no log.entries list."
+
+
+def test_the_encoding_is_checked_across_chunk_boundaries(tmp_path, monkeypatch):
+    """A mapped file is checked a chunk at a time: a character cut by a chunk's end is whole, a bad byte in a later
+    chunk after ASCII ones is still found."""
+    monkeypatch.setattr(harfile, "READ_CHUNK", 7)  # every few bytes: boundaries fall inside characters
+    doc = json.loads(LOGIN.read_text())
+    doc["log"]["entries"][0]["response"]["content"]["text"] = "café ✓ 😀 " * 50
+    path = tmp_path / "wide-chars.har"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    assert open_har(path).exchange(1).text == "café ✓ 😀 " * 50
+    bad = tmp_path / "late-latin1.har"
+    bad.write_bytes(json.dumps(doc).encode()[:-2] + ', "comment": "caf\xe9"}}'.encode("latin-1"))
+    with pytest.raises(InputError, match="not UTF-8 text"):
+        open_har(bad)
+    cut = tmp_path / "cut-char.har"
+    cut.write_bytes(json.dumps(doc).encode()[:-2] + ', "comment": "\xe2\x9c"}}'.encode("latin-1"))
+    with pytest.raises(InputError, match="not UTF-8 text"):
+        open_har(cut)
+
+
+def test_a_file_that_cannot_be_mapped_is_read(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("no mapping here")
+
+    monkeypatch.setattr(harfile.mmap, "mmap", refuse)
+    archive = open_har(LOGIN)
+    assert len(archive) == 8 and archive.exchange(7).status == 403

@@ -35,7 +35,7 @@ def test_wheel_ships_content_and_loads_it_without_the_source_tree(tmp_path):
         "print(len(content.steps), len(content.causes), len(k.catalogue_for(content).producers))\n"
     )
     run = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}, check=False
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin", "WIZARD403_CACHE_DIR": str(tmp_path / "cache")}, check=False
     )
     assert run.returncode == 0, run.stderr[-2000:]
     module_file, content_dir, counts = run.stdout.splitlines()

@@ -235,7 +235,7 @@ def build_session(args: argparse.Namespace, need_target: bool = True) -> tuple[S
 
         registry = HarSecrets()
         archive = open_har(
-            args.har, progress=None if getattr(args, "quiet", False) else stderr_progress(args.har), secrets=registry.add
+            args.har, progress=None if getattr(args, "quiet", False) else stderr_progress(args.har), secrets=registry
         )
         remember(registry.scrubber.secrets)  # a token of another entry may be echoed here
         if args.entry is None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from wizard403 import tomlcache
 from wizard403.errors import ContentError
 from wizard403.model import ANSWERS, CAUSE_IDS, EFFORTS, LAYERS, WHO
 
@@ -165,7 +166,7 @@ def read_toml(path: Path) -> dict:
         line = raw[: err.start].count(b"\n") + 1
         raise ContentError(f"{name}: not valid UTF-8 text (line {line})") from None
     try:
-        return tomllib.loads(text)
+        return tomlcache.parsed(raw, lambda: tomllib.loads(text))
     except tomllib.TOMLDecodeError as err:
         message = str(err)
         match = _TOML_POSITION.search(message)

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 STATE_DIR_ENV = "WIZARD403_STATE_DIR"
+CACHE_DIR_ENV = "WIZARD403_CACHE_DIR"
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 
@@ -25,6 +26,16 @@ def state_dir() -> Path:
     if explicit:
         return Path(explicit)
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "wizard403"
+
+
+def cache_dir() -> Path:
+    """Where what can be rebuilt at any time is kept between runs (the compiled signature catalogue):
+    $WIZARD403_CACHE_DIR, else $XDG_CACHE_HOME/wizard403, else ~/.cache/wizard403."""
+    explicit = os.environ.get(CACHE_DIR_ENV)
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "wizard403"
 
 

@@ -1065,12 +1065,16 @@ def secrets_of_url(url: str, depth: int = 0) -> set[str]:
                 continue
             if is_secret_param(name):
                 found |= {value, unquote(value), unquote(value.replace("+", " "))}
-            elif depth < 3 and ("%3a" in value.lower() or "%3d" in value.lower() or "://" in value):
-                found |= secrets_of_url(unquote(value), depth + 1)
+            elif depth < 3 and ("%3" in value or "://" in value):  # a nested URL: %3a (:) or %3d (=) escaped
+                low = value.lower()
+                if "%3a" in low or "%3d" in low or "://" in value:
+                    found |= secrets_of_url(unquote(value), depth + 1)
     for pattern in _rules_for(url):
         for hit in pattern.finditer(url):
             if hit.group("secret"):
                 found |= {hit.group("secret"), unquote(hit.group("secret"))}
+    if not found:
+        return found
     return {s for s in found if len(s) >= MIN_SECRET_LEN and not FINGERPRINT_RE.search(s)}
 
 
@@ -1086,7 +1090,7 @@ def _rules_for(text: str) -> tuple[re.Pattern, ...]:
     norm = prefilter.normalise(text)
     if norm is None:
         return rules
-    return tuple(regex for regex, literal in zip(rules, literals) if literal is None or literal in norm)
+    return tuple([regex for regex, literal in zip(rules, literals) if literal is None or literal in norm])
 
 
 def _json_secrets(value: object, inside: bool, found: set[str]) -> None:

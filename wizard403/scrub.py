@@ -40,8 +40,10 @@ _PREFIX = 8  # the regex finds the first characters of a form; the whole form is
 _FAN = 8  # above this many branches, a trie node dispatches by character class first (fewer tries per position)
 
 
-def encodings(secret: str) -> set[str]:
-    """Every form one secret takes in outside text."""
+@functools.lru_cache(maxsize=65536)
+def encodings(secret: str) -> frozenset[str]:
+    """Every form one secret takes in outside text (worked out once per secret: a HAR's registry is built again
+    for each session scrubber, with the same secrets)."""
     forms = {secret}
     for safe in ("", "/", ":@"):
         encoded = quote(secret, safe=safe)
@@ -57,7 +59,7 @@ def encodings(secret: str) -> set[str]:
     escaped = html.escape(secret, quote=True)
     forms |= {escaped, escaped.replace("&#x27;", "&#39;"), escaped.replace("&#x27;", "&apos;"), html.escape(secret, quote=False)}
     forms |= {repr(secret)[1:-1], repr(raw)[2:-1]}
-    return {f for f in forms if len(f) >= redact.MIN_SECRET_LEN}
+    return frozenset(f for f in forms if len(f) >= redact.MIN_SECRET_LEN)
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
@@ -281,6 +283,9 @@ class HarSecrets:
         self._headers: dict[tuple[str, str], set[str]] = {}
         self._urls: dict[str, set[str]] = {}
         self._given_names: dict[str, bool] = {}
+        # add_listed: what each distinct raw name/value object holds, per list it came from
+        self._items: dict[str, dict[bytes, Any]] = {"headers": {}, "query": {}, "cookies": {}, "given": {}}
+        self._passed: set[str] = set()  # values add_listed gave the scrubber (once is enough)
 
     def _of_headers(self, pairs: list[tuple[str, str]]) -> set[str]:
         found: set[str] = set()
@@ -332,6 +337,68 @@ class HarSecrets:
         scrubber.update(self._of_headers(given))
         if text and len(text) < 1_000_000 and text.lstrip()[:1] in ("{", "["):
             scrubber.update(redact.secrets_of_json(text.lstrip()))
+
+
+    def add_listed(self, request: Any, response: Any, decode: Any) -> None:
+        """add() for an entry read through a view whose name/value lists (request headers, query string and
+        cookies; response headers and cookies) are still raw JSON objects: `request` and `response` have those as
+        attributes (lists of raw objects, or None), and `url`, `postData`, `redirectURL` decoded (None when
+        absent); `decode(raw)` decodes one object. Each distinct object is read once, however many entries repeat
+        it, and gives what add() would take from it; the registrations come in add()'s order, less the values
+        already registered (registering a value again changes nothing)."""
+        scrubber, passed, item = self.scrubber, self._passed, self._item
+        memo = self._items["headers"]
+        found: set[str] = set()
+        for raw in request.headers or ():
+            got = memo.get(bytes(raw))
+            found |= item("headers", raw, decode) if got is None else got
+        found |= self._of_url(str(request.url or ""))
+        found |= self._of_url(str(response.redirectURL or ""))
+        if found - passed:
+            new = found - passed
+            scrubber.update(new)
+            passed |= new
+        for kind, items in (("query", request.queryString), ("cookies", request.cookies), ("cookies", response.cookies)):
+            memo = self._items[kind]
+            for raw in items or ():
+                got = memo.get(bytes(raw))
+                for value in item(kind, raw, decode) if got is None else got:
+                    if value not in passed:
+                        scrubber.add(value)
+                        passed.add(value)
+        post = request.postData if isinstance(request.postData, dict) else {}
+        if post:
+            if isinstance(post.get("text"), str):
+                scrubber.add_body(post["text"], str(post.get("mimeType") or ""))
+            for name, value in _har_pairs(post.get("params")):
+                if value and redact.is_secret_param(name):
+                    scrubber.add(value, "body")
+        memo = self._items["given"]
+        found = set()
+        for raw in response.headers or ():
+            got = memo.get(bytes(raw))
+            if got is None:
+                got = item("given", raw, decode)
+            if got:
+                found |= got
+        if found - passed:
+            new = found - passed
+            scrubber.update(new)
+            passed |= new
+
+    def _item(self, kind: str, raw: Any, decode: Any) -> Any:
+        """What one raw name/value object of a `kind` list registers (add()'s reading of it), remembered."""
+        pairs = _har_pairs([decode(raw)])
+        if kind == "headers":
+            got: Any = self._of_headers(pairs)
+        elif kind == "given":
+            got = self._of_headers([(n, v) for n, v in pairs if self._given(n)])
+        elif kind == "query":
+            got = [x for name, value in pairs if value and redact.is_secret_param(name) for x in (value, unquote(value))]
+        else:
+            got = [value for _, value in pairs if not (value.isdigit() and len(value) < 8)]
+        self._items[kind][bytes(raw)] = got
+        return got
 
 
 class _FastForms:

@@ -408,16 +408,36 @@ def load_file(path: Path, pool: dict | None = None) -> Producer:
 
 
 def load_catalogue(dirs: tuple[Path, ...] | list[Path]) -> Catalogue:
-    """Every `<dir>/signatures/*.toml`; a later dir's file with the same producer id replaces the earlier one."""
+    """Every `<dir>/signatures/*.toml`; a later dir's file with the same producer id replaces the earlier one.
+    Read back from the cache folder when the same files were compiled before (catalogue_cache)."""
+    from wizard403.diagnose import catalogue_cache
+
+    listed = [(Path(d), sorted((Path(d) / "signatures").glob("*.toml"))) for d in dirs if (Path(d) / "signatures").is_dir()]
+    try:
+        key = catalogue_cache.cache_key([(d, path.name, _read(path)) for d, paths in listed for path in paths])
+    except OSError:  # an unreadable file: building says which, in one sentence
+        key = None
+    cached = catalogue_cache.load(dirs, key) if key else None
+    if cached is not None:
+        return cached
+    catalogue = _build(listed)
+    if key:
+        catalogue_cache.store(dirs, key, catalogue)
+    return catalogue
+
+
+def _read(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def _build(listed: list[tuple[Path, list[Path]]]) -> Catalogue:
     pool: dict = {}
     by_id: dict[str, Producer] = {}
     files: list[str] = []
-    for directory in dirs:
-        sig_dir = Path(directory) / "signatures"
-        if not sig_dir.is_dir():
-            continue
+    for _directory, paths in listed:
         here: dict[str, str] = {}
-        for path in sorted(sig_dir.glob("*.toml")):
+        for path in paths:
             producer = load_file(path, pool)
             if producer.id in here:
                 raise ContentError(

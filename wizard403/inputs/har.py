@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote_plus, urljoin, urlsplit
 
 import msgspec
@@ -124,19 +124,33 @@ class _EntryView(_View):
 _VIEW = msgspec.json.Decoder(_EntryView)
 
 
+class _RequestAndSecretsView(_View):
+    method: Any = UNSET
+    url: Any = UNSET
+    # Each name/value object a raw slice: the registry reads each distinct one once (HarSecrets.add_listed).
+    headers: list[msgspec.Raw] | UnsetType = UNSET
+    cookies: list[msgspec.Raw] | UnsetType = UNSET
+    queryString: list[msgspec.Raw] | UnsetType = UNSET
+    postData: Any = UNSET
+
+
 class _ResponseAndSecretsView(_ResponseView):
-    headers: Any = UNSET  # decoded: the secret registry reads them all
+    headers: list[msgspec.Raw] | UnsetType = UNSET
+    cookies: list[msgspec.Raw] | UnsetType = UNSET
 
 
 class _EntryAndSecretsView(_View):
-    """The summary's view, with what the secret registry reads too (the whole request, the response's headers)."""
+    """The summary's view, with what the secret registry reads too (the request's lists, URL and form, the
+    response's headers, cookies and redirect)."""
 
-    request: Any = UNSET
+    request: _RequestAndSecretsView | UnsetType = UNSET
     response: _ResponseAndSecretsView | UnsetType = UNSET
     startedDateTime: Any = UNSET
 
 
 _VIEW_AND_SECRETS = msgspec.json.Decoder(_EntryAndSecretsView)
+_NO_REQUEST = _RequestAndSecretsView()
+_NO_RESPONSE = _ResponseAndSecretsView()
 
 
 def _view(item: Any, decoder: msgspec.json.Decoder = _VIEW) -> Any:
@@ -149,30 +163,31 @@ def _view(item: Any, decoder: msgspec.json.Decoder = _VIEW) -> Any:
 
 
 def open_har(
-    path: str | Path, max_bytes: int | None = None, progress: Progress | None = None, secrets: SecretsSink | None = None
+    path: str | Path, max_bytes: int | None = None, progress: Progress | None = None, secrets: SecretsReader | None = None
 ) -> HarArchive:
     """Open a HAR file (Chrome, Firefox, Safari, Edge, or any HAR 1.2 writer). `max_bytes` caps the file size
     (default: what the available memory holds, or WIZARD403_MAX_HAR_MB); `progress(bytes_read, total)` is called
-    while the file is read; `secrets`, when given, is called with each entry's secret parts (see
+    while the file is read; `secrets`, when given (a scrub.HarSecrets), is given each entry's secret parts (see
     HarArchive.secret_parts) in the same pass."""
     return HarArchive(read_har(path, max_bytes, progress), secrets=secrets)
 
 
-SecretsSink = Callable[[dict[str, Any]], None]
+class SecretsReader(Protocol):
+    """What reads the secrets of the entries as they are listed: scrub.HarSecrets."""
+
+    def add(self, entry: dict[str, Any]) -> None: ...
+
+    def add_listed(self, request: Any, response: Any, decode: Callable[[Any], Any]) -> None: ...
 
 
-def _secret_parts(view: Any) -> dict[str, Any] | None:
-    """What secret_parts gives for one entry, from the view that also made its summary."""
+def _add_secrets(secrets: SecretsReader, view: Any) -> None:
+    """Give the registry one entry's secret parts, from the view that also made its summary."""
     if isinstance(view, _EntryAndSecretsView):
-        resp = view.response
-        response = {} if resp is UNSET else {
-            k: getattr(resp, k) for k in ("headers", "cookies", "redirectURL") if getattr(resp, k) is not UNSET
-        }  # fmt: skip
-        return {"request": None if view.request is UNSET else view.request, "response": response}
-    if isinstance(view, dict):
+        request = _NO_REQUEST if view.request is UNSET else view.request
+        secrets.add_listed(request, _NO_RESPONSE if view.response is UNSET else view.response, decode)
+    elif isinstance(view, dict):  # an entry that did not fit the view, decoded in full
         response = view.get("response") if isinstance(view.get("response"), dict) else {}
-        return {"request": view.get("request"), "response": {k: v for k, v in response.items() if k != "content"}}
-    return None
+        secrets.add({"request": view.get("request"), "response": {k: v for k, v in response.items() if k != "content"}})
 
 
 class _SecretResponse(msgspec.Struct, frozen=True):
@@ -194,7 +209,7 @@ class HarArchive:
 
     Built from a `HarSource` (what `open_har` reads) or from an already decoded document."""
 
-    def __init__(self, document: HarSource | dict[str, Any], name: str | None = None, secrets: SecretsSink | None = None):
+    def __init__(self, document: HarSource | dict[str, Any], name: str | None = None, secrets: SecretsReader | None = None):
         source = document if isinstance(document, HarSource) else HarSource.from_document(document, name or "recording.har")
         self.name = name or source.name
         self.source = source
@@ -214,9 +229,7 @@ class HarArchive:
         for position, raw in enumerate(self._raw, start=1):
             view = _view(raw, decoder)
             if secrets is not None:
-                parts = _secret_parts(view)
-                if parts is not None:
-                    secrets(parts)
+                _add_secrets(secrets, view)
             if self._stripped and _carries_credentials(view):
                 self._stripped = False
             watched = _named_headers(_dict(_dict(view).get("response")).get("headers"), _WATCHED_HEADERS)
@@ -552,7 +565,12 @@ def _named_headers(headers: Any, names: frozenset[str]) -> list[dict]:
     """The headers (name/value objects) whose lower-case name is one of `names`. A raw slice is first searched as
     bytes, so that the headers of most entries are never decoded: a name can only hide from that search behind a
     \\u escape or a non-ASCII letter (the Kelvin sign lower-cases to k), and then the slice is decoded."""
-    if isinstance(headers, msgspec.Raw):
+    if isinstance(headers, list) and headers and isinstance(headers[0], msgspec.Raw):  # a list of raw objects
+        low = b"".join(headers).lower()
+        if low.isascii() and b"\\u" not in low and not any(name in low for name in _ENCODED[names]):
+            return []
+        headers = [decode(h) for h in headers]
+    elif isinstance(headers, msgspec.Raw):
         low = bytes(headers).lower()
         if low.isascii() and b"\\u" not in low and not any(name in low for name in _ENCODED[names]):
             return []
@@ -569,7 +587,7 @@ def _kept_response(raw: Any, watched: list[dict]) -> dict:
     if headers:
         kept["headers"] = headers
     if _list(resp.get("cookies")):
-        kept["cookies"] = resp.get("cookies")
+        kept["cookies"] = [decode(c) for c in resp.get("cookies")]  # raw objects in the secrets' view
     if resp.get("redirectURL"):
         kept["redirectURL"] = resp.get("redirectURL")
     return kept
