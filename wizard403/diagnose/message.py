@@ -100,12 +100,15 @@ def _is_glued(token: str) -> bool:
     return not (token.islower() or token.isupper() or token[1:].islower())
 
 
-def code_words(text: str) -> list[str]:
-    """The split forms of the code-like tokens in a text (prose words are left as they are)."""
+def code_words(text: str, prose: bool = False) -> list[str]:
+    """The split forms of the code-like tokens in a text (prose words are left as they are). In `prose`, tokens
+    glued only by _ - : in one case are left out: the cues split those where they stand."""
     out = []
     for token in _CODE_TOKEN.findall(text):
         token = token.strip("_.:-")
         if not _is_glued(token):
+            continue
+        if prose and "." not in token and (token.islower() or token.isupper()):
             continue
         words = split_code(token)
         if " " in words and words not in out:
@@ -143,7 +146,10 @@ class Message:
             prose = _RESOURCE.sub(" ", _URL.sub(" ", " \n ".join(self.parts)))
             codes = " \n ".join(self.codes)
             joined = prose + " \n " + codes if codes else prose
-            words = code_words(codes + " " + prose[:CODE_SCAN_LIMIT])
+            # A code field is read as its words; in prose only the glued forms the cues cannot split where they
+            # stand (camelCase, dotted names): "the 'read_only' scope" is read in its sentence, not again alone.
+            words = code_words(codes) + [w for w in code_words(prose[:CODE_SCAN_LIMIT], prose=True)
+                                         if w not in code_words(codes)]
             self._text = joined + (" \n " + " \n ".join(words) if words else "")
         return self._text
 
