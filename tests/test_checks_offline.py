@@ -364,3 +364,12 @@ def test_a_recorded_token_is_judged_at_the_time_of_the_recording():
     asyncio.run(analyse(session, ProbeOptions(), load_content(), live=False))
     reading = session.check("token-inspect")
     assert reading.status == "pass" and "expired" not in reading.summary
+
+
+def test_the_layers_that_only_passed_a_refusal_along_are_named_in_one_sentence():
+    from wizard403.checks.network import _passed_along
+
+    assert _passed_along(["Cloudflare"]) == " Cloudflare was on the path but only passed the answer along."
+    assert _passed_along(["a CDN (Fastly or Varnish)", "An HTTP cache on the path", "Rate-limit headers"]) == (
+        " A CDN (Fastly or Varnish), an HTTP cache on the path and rate-limit headers were on the path but only"
+        " passed the answer along.")

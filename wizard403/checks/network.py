@@ -167,7 +167,7 @@ async def who_refused(ctx: CheckContext):
         text = (f"The refusal is {by}'s stock error page: the web server itself said no (an access rule, file "
                 "permissions, or a rule that shows no details); its error log has the reason.")
         if present and not signature_said:
-            text += f" {', '.join(present)} is on the path but only passed the answer along."
+            text += _passed_along(present)
             supports["waf"] = -0.15
         return ctx.result("warn", text, evidence, supports)
     if layer in ("edge", "client"):
@@ -178,9 +178,18 @@ async def who_refused(ctx: CheckContext):
     words = LAYER_WORDS.get(layer, "an unknown layer")
     text = f"The refusal comes from {words}" + (f" ({by})." if signature_said else f": {found['why']}.")
     if present and not signature_said:
-        text += f" {', '.join(present)} is on the path but only passed the answer along."
+        text += _passed_along(present)
         supports["waf"] = -0.15
     return ctx.result("info", text, evidence, supports)
+
+
+def _passed_along(present: list[str]) -> str:
+    """One sentence naming the layers that were on the path without refusing: "a CDN (Fastly or Varnish), a proxy
+    or cache (Via) and an HTTP cache were on the path but only passed the answer along"."""
+    names = [n[0].lower() + n[1:] if n.split(" ", 1)[0] in ("A", "An", "The", "Rate-limit") else n for n in present]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    verb = "was" if len(names) == 1 else "were"
+    return f" {listed[0].upper() + listed[1:]} {verb} on the path but only passed the answer along."
 
 
 # --- rate limits -------------------------------------------------------------------------------------------------
