@@ -128,6 +128,19 @@ def explain(rid: str, records, content) -> None:
             print("     ", one_line(e)[:150])
 
 
+def blind_probes(content):
+    """(right, count) for the even (tuned on) and the odd (never tuned on) half of the blind probes."""
+    from tests.test_diagnose_readings import PROBES, _probe_exchange
+
+    if not PROBES.exists():
+        return None
+    import tomllib
+
+    probes = tomllib.loads(PROBES.read_text(encoding="utf-8"))["probe"]
+    right = [analyse_exchange(_probe_exchange(p), content=content).causes[0].id == p["cause"] for p in probes]
+    return (sum(right[0::2]), len(right[0::2])), (sum(right[1::2]), len(right[1::2]))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", action="append", type=Path, help="corpus folder or file (default tests/corpus)")
@@ -151,6 +164,11 @@ def main() -> int:
     readings = load_readings()
     print("\n".join(summarise("DEV", dev, readings)))
     print("\n".join(summarise("HELD-OUT", held, readings, misses_shown=args.held_out_confusion)))
+    probes = blind_probes(content)
+    if probes:
+        (e_right, e_n), (o_right, o_n) = probes
+        print(f"BLIND PROBES (tests/fixtures/readings/probes-2.toml, written without seeing the engine): "
+              f"tuned half {e_right}/{e_n} ({e_right / e_n:.1%}), never-tuned half {o_right}/{o_n} ({o_right / o_n:.1%})")
     for rid in args.explain:
         explain(rid, records, content)
     if args.show_dev:
