@@ -12,6 +12,7 @@ plus an organisation's overlay (`use_secret_names`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -53,6 +54,8 @@ def fingerprint_key() -> tuple[bytes, str]:
     """(key, kind): kind is "organisation" (from WIZARD403_FINGERPRINT_KEY), "user" (this machine's key file)
     or "run" (no state folder could be written: this run only)."""
     global _key_memo
+    if _pinned is not None:
+        return _pinned
     org = os.environ.get(FINGERPRINT_KEY_ENV)
     if org:
         return org.encode("utf-8", "surrogateescape"), "organisation"
@@ -65,6 +68,20 @@ def fingerprint_key() -> tuple[bytes, str]:
 
 
 _key_memo: tuple = (None, None)
+_pinned: tuple[bytes, str] | None = None
+
+
+@contextlib.contextmanager
+def pinned_key() -> Iterator[None]:
+    """The fingerprint key worked out once for one long job (sanitize calls fingerprint_key for every string, and
+    each call read four environment variables): within the block it is the key the block started with."""
+    global _pinned
+    outer = _pinned
+    _pinned = fingerprint_key()
+    try:
+        yield
+    finally:
+        _pinned = outer
 
 
 @functools.lru_cache(maxsize=4096)
