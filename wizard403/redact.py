@@ -563,11 +563,12 @@ def _path_literal(regex: re.Pattern) -> bytes | None:
 class Scan:
     """What the prefilter found in one text: its normalised form and tag -> spans (see prefilter.Words.scan)."""
 
-    __slots__ = ("text", "norm", "found", "_low", "spellings", "relevant")
+    __slots__ = ("text", "norm", "found", "_low", "spellings", "relevant", "counts")
 
     def __init__(self, text: str, norm: bytes | None, found: dict):
         self.text, self.norm, self.found, self._low = text, norm, found, None
         self.relevant: dict[str, set[str]] | None = None
+        self.counts: dict[str, int] = {}  # secret name -> how many times the normalised text holds it
         self.spellings: dict[str, list[tuple[int, int]]] = {}  # secret name -> its spellings' places in the text
 
     @property
@@ -640,6 +641,7 @@ def _relevant_names(scan: Scan) -> dict[str, set[str]]:
         if type(tag) is not tuple or tag[0] != "name":
             continue
         section, word = tag[1], tag[2]
+        scan.counts[word] = len(spans)
         whole = (section, word) in exact
         for rule, sections in _RULE_SECTIONS.items():
             if section not in sections or word in out[rule]:
@@ -665,7 +667,15 @@ def _name_positions(scan: Scan, rule: str) -> list[tuple[int, int]]:
     for word in scan.relevant[rule]:
         spans = scan.spellings.get(word)
         if spans is None:
-            spans = scan.spellings[word] = [m.span() for m in _spelling(word).finditer(scan.low)]
+            # Each time the text spells the name without separators inside is a time the normalised text holds
+            # it: when there are as many of those, there is no other spelling, and finding them is enough (the
+            # callers take every start, the overlapping ones too, as places where a match may be).
+            plain = prefilter.finds(scan.low, word)
+            if len(plain) == scan.counts.get(word):
+                spans = [(i, i + len(word)) for i in plain]
+            else:
+                spans = [m.span() for m in _spelling(word).finditer(scan.low)]
+            scan.spellings[word] = spans
         out += spans
     return out
 
