@@ -144,3 +144,22 @@ def test_lone_surrogates_take_the_plain_path():
     text = _long("caf\udce9 " + SECRETS[0] + ' {"token": "abc12345"} \ud800 ')
     assert scrubber.scrub(text) == redact._apply_rules_plain(scrubber._known_plain(text))
     assert SECRETS[0] not in scrubber.scrub(text)
+
+
+@pytest.mark.parametrize(
+    "piece, secrets",
+    [
+        ("p-i-n: 12345678 and pin: 87654321; ", ("12345678", "87654321")),  # spelled both ways
+        ("pin: 87654321; ", ("87654321",)),  # only without separators: the quick way to find the names
+        ("pi.n=11112222&pin=33334444; spin ", ("11112222", "33334444")),
+        ('"pass_word": "aa11bb22", "password": "cc33dd44", ', ("aa11bb22", "cc33dd44")),
+        ("<pin>5566</pin> <p_in>7788</p_in> pinpin ", ("5566", "7788")),
+    ],
+)
+def test_names_spelled_with_and_without_separators(piece, secrets):
+    """The fast rules find a secret name's places the quick way when the text spells it only without separators
+    inside, the thorough way otherwise: the copy is the plain rules' in both cases, and the values are gone."""
+    text = _long(piece * 4)
+    done = redact.apply_rules(text)
+    assert done == redact._apply_rules_plain(text)
+    assert not any(secret in done for secret in secrets)

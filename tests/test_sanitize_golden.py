@@ -49,3 +49,38 @@ def test_sanitized_copy_is_what_it_always_was(tmp_path, monkeypatch, name, layou
     digest, secrets, summary = GOLDEN[(name, layout)]
     assert (report.summary(), report.secrets) == (summary, secrets)
     assert hashlib.sha256(dst.read_bytes()).hexdigest() == digest
+
+
+# big_har() of tests/fixtures/planted/make_planted.py: 300 entries of real page text (4.5 MB) with the tricky shapes
+# and secrets written beside rule words (`api_<token>key=...`, `<token>=1`, `pass<cookie>word: ...`), so that
+# replacing a registered secret makes or breaks what a rule sees next to it. Digests of the copies written by the
+# implementation at commit 1e154d2 (before issue 14's second round of speed-ups), key fixed.
+BIG_GOLDEN = {
+    "indent": "78e1109db7afc366eaa37b12d8819966d331d6a027fa91139b20de50c2a1004d",
+    "compact": "3d8e52f8457919294691764e2a25860c0e45509f249dd1554cf772e1082d515a",
+}
+BIG_SUMMARY = ("Redacted in 300 entries: 1200 header values, 300 cookies, 300 query parameters, 75 form or body fields, "
+               "300 URLs, 284 response bodies.")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def big_planted(tmp_path_factory) -> Path:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_planted", FIXTURES / "planted" / "make_planted.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path = tmp_path_factory.mktemp("big") / "big-planted.har"
+    module.big_har(path)
+    return path
+
+
+@pytest.mark.parametrize("layout", sorted(BIG_GOLDEN))
+def test_bigger_planted_copy_is_what_it_always_was(big_planted, tmp_path, monkeypatch, layout):
+    monkeypatch.setenv("WIZARD403_FINGERPRINT_KEY", "golden-key")
+    if layout == "compact":
+        monkeypatch.setattr(sanitize_module, "_INDENT_LIMIT", 0)
+    dst = tmp_path / "shared.har"
+    report = sanitize_har(big_planted, dst)
+    assert (report.summary(), report.secrets) == (BIG_SUMMARY, 54)
+    assert hashlib.sha256(dst.read_bytes()).hexdigest() == BIG_GOLDEN[layout]

@@ -12,6 +12,7 @@ plus an organisation's overlay (`use_secret_names`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -53,6 +54,8 @@ def fingerprint_key() -> tuple[bytes, str]:
     """(key, kind): kind is "organisation" (from WIZARD403_FINGERPRINT_KEY), "user" (this machine's key file)
     or "run" (no state folder could be written: this run only)."""
     global _key_memo
+    if _pinned is not None:
+        return _pinned
     org = os.environ.get(FINGERPRINT_KEY_ENV)
     if org:
         return org.encode("utf-8", "surrogateescape"), "organisation"
@@ -65,6 +68,20 @@ def fingerprint_key() -> tuple[bytes, str]:
 
 
 _key_memo: tuple = (None, None)
+_pinned: tuple[bytes, str] | None = None
+
+
+@contextlib.contextmanager
+def pinned_key() -> Iterator[None]:
+    """The fingerprint key worked out once for one long job (sanitize calls fingerprint_key for every string, and
+    each call read four environment variables): within the block it is the key the block started with."""
+    global _pinned
+    outer = _pinned
+    _pinned = fingerprint_key()
+    try:
+        yield
+    finally:
+        _pinned = outer
 
 
 @functools.lru_cache(maxsize=4096)
@@ -546,11 +563,12 @@ def _path_literal(regex: re.Pattern) -> bytes | None:
 class Scan:
     """What the prefilter found in one text: its normalised form and tag -> spans (see prefilter.Words.scan)."""
 
-    __slots__ = ("text", "norm", "found", "_low", "spellings", "relevant")
+    __slots__ = ("text", "norm", "found", "_low", "spellings", "relevant", "counts")
 
     def __init__(self, text: str, norm: bytes | None, found: dict):
         self.text, self.norm, self.found, self._low = text, norm, found, None
         self.relevant: dict[str, set[str]] | None = None
+        self.counts: dict[str, int] = {}  # secret name -> how many times the normalised text holds it
         self.spellings: dict[str, list[tuple[int, int]]] = {}  # secret name -> its spellings' places in the text
 
     @property
@@ -623,6 +641,7 @@ def _relevant_names(scan: Scan) -> dict[str, set[str]]:
         if type(tag) is not tuple or tag[0] != "name":
             continue
         section, word = tag[1], tag[2]
+        scan.counts[word] = len(spans)
         whole = (section, word) in exact
         for rule, sections in _RULE_SECTIONS.items():
             if section not in sections or word in out[rule]:
@@ -648,7 +667,15 @@ def _name_positions(scan: Scan, rule: str) -> list[tuple[int, int]]:
     for word in scan.relevant[rule]:
         spans = scan.spellings.get(word)
         if spans is None:
-            spans = scan.spellings[word] = [m.span() for m in _spelling(word).finditer(scan.low)]
+            # Each time the text spells the name without separators inside is a time the normalised text holds
+            # it: when there are as many of those, there is no other spelling, and finding them is enough (the
+            # callers take every start, the overlapping ones too, as places where a match may be).
+            plain = prefilter.finds(scan.low, word)
+            if len(plain) == scan.counts.get(word):
+                spans = [(i, i + len(word)) for i in plain]
+            else:
+                spans = [m.span() for m in _spelling(word).finditer(scan.low)]
+            scan.spellings[word] = spans
         out += spans
     return out
 

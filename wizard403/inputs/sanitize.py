@@ -36,6 +36,7 @@ from wizard403.redact import (
     fingerprint,
     is_secret_header,
     is_url_header,
+    pinned_key,
     redact_form,
     redact_header,
 )
@@ -96,10 +97,11 @@ def sanitize_har(
         raise InputError("the sanitised copy must go to a different file from the original.")
     source = read_har(src, max_bytes, progress)
     report = SanitizeReport()
-    registry = Scrubber.for_har(_registry_view(item) for item in source.entries)
-    report.secrets = len(registry)
-    scrubber = _Scrubber(registry, report)
-    _write(dst, lambda out: _stream(source, scrubber, out, indent=2 if source.size < _INDENT_LIMIT else None))
+    with pinned_key():  # one key for the whole copy
+        registry = Scrubber.for_har(_registry_view(item) for item in source.entries)
+        report.secrets = len(registry)
+        scrubber = _Scrubber(registry, report)
+        _write(dst, lambda out: _stream(source, scrubber, out, indent=2 if source.size < _INDENT_LIMIT else None))
     return report
 
 
