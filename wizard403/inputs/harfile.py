@@ -37,6 +37,8 @@ DEFAULT_MAX_HAR_BYTES = 512 * 1024 * 1024
 MAX_HAR_ENV = "WIZARD403_MAX_HAR_MB"
 # Reading goes in chunks of this size, each one reported to the progress callback.
 READ_CHUNK = 8 * 1024 * 1024
+# The encoding is checked in pieces of this size (each decoded into a string that is thrown away at once).
+UTF8_PIECE = 1024 * 1024
 # Files over this size show their progress on stderr in `check` and `sanitize`.
 PROGRESS_MIN_BYTES = 20 * 1024 * 1024
 
@@ -238,20 +240,21 @@ def _mapped(fh, name: str, progress: Progress | None) -> mmap.mmap | None:
 
 
 def _check_utf8_chunks(view: memoryview, name: str, progress: Progress | None) -> None:
-    """Like _check_utf8 for a buffer read a chunk at a time: ASCII chunks are only looked at, the others decoded."""
-    decoder = None
+    """The buffer is UTF-8 (InputError otherwise), checked a piece at a time, progress told after each chunk.
+
+    Each piece is decoded straight from the buffer (no copy) and thrown away; a character cut at a piece's end is
+    left for the next piece, which starts there. A copy of each chunk (as before) cost twice the time, the
+    incremental decoder fifteen times."""
+    piece = max(16, min(READ_CHUNK, UTF8_PIECE))
     total = len(view)
+    at = shown = 0
     try:
-        for start in range(0, total, READ_CHUNK):
-            chunk = bytes(view[start : start + READ_CHUNK])
-            if decoder is not None or not chunk.isascii():
-                decoder = decoder or codecs.getincrementaldecoder("utf-8")()
-                for at in range(0, len(chunk), 1 << 20):
-                    decoder.decode(chunk[at : at + (1 << 20)])
-            if progress is not None:
-                progress(min(start + READ_CHUNK, total), total)
-        if decoder is not None:
-            decoder.decode(b"", final=True)
+        while at < total:
+            stop = min(at + piece, total)
+            at += codecs.utf_8_decode(view[at:stop], "strict", stop == total)[1]
+            if progress is not None and (at - shown >= READ_CHUNK or at == total):
+                shown = at
+                progress(at, total)
     except UnicodeDecodeError:
         raise InputError(f"{name} is not a HAR file: it is not UTF-8 text.") from None
 
@@ -293,18 +296,8 @@ def _sniff(head: bytes, name: str) -> None:
 
 
 def _check_utf8(buffer: bytearray, name: str) -> None:
-    if buffer.isascii():
-        return
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(buffer)
-    try:
-        for start in range(0, len(buffer), 1 << 20):
-            decoder.decode(view[start : start + (1 << 20)])
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise InputError(f"{name} is not a HAR file: it is not UTF-8 text.") from None
-    finally:
-        view.release()
+    with memoryview(buffer) as view:
+        _check_utf8_chunks(view, name, None)
 
 
 def _outline(data: bytearray | mmap.mmap, name: str) -> HarSource:
