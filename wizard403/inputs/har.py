@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime as _dt
+import gc
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -162,6 +164,20 @@ def _view(item: Any, decoder: msgspec.json.Decoder = _VIEW) -> Any:
     return decode(item) if view is None else view
 
 
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cycle collector paused while a recording is listed: the listing makes tens of thousands of small
+    objects and no cycle, and each collection those allocations set off went through every object of the run (the
+    content, the catalogue) again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def open_har(
     path: str | Path, max_bytes: int | None = None, progress: Progress | None = None, secrets: SecretsReader | None = None
 ) -> HarArchive:
@@ -224,7 +240,18 @@ class HarArchive:
         self._stripped = True
         self._decoded: tuple[int, Any] = (0, None)
         self._related: dict[int, dict[str, list[str]]] = {}
-        skipped = []
+        with _collector_paused():
+            skipped = self._list(secrets)
+        if not self.entries:
+            raise InputError(f"{self.name} is not a HAR file: none of its entries is a request with a URL.")
+        if skipped:
+            shown = ", ".join(str(i) for i in skipped[:5]) + (" …" if len(skipped) > 5 else "")
+            self.warnings.append(f"{len(skipped)} entries have no request URL and were skipped ({shown}).")
+
+    def _list(self, secrets: SecretsReader | None) -> list[int]:
+        """Summarise every entry (and give the registry its secrets) from one view of it; the positions of the
+        entries that are no request are returned."""
+        skipped: list[int] = []
         decoder = _VIEW if secrets is None else _VIEW_AND_SECRETS
         for position, raw in enumerate(self._raw, start=1):
             view = _view(raw, decoder)
@@ -242,11 +269,7 @@ class HarArchive:
             kept = _kept_response(view, watched)
             if kept:
                 self._kept[position] = kept
-        if not self.entries:
-            raise InputError(f"{self.name} is not a HAR file: none of its entries is a request with a URL.")
-        if skipped:
-            shown = ", ".join(str(i) for i in skipped[:5]) + (" …" if len(skipped) > 5 else "")
-            self.warnings.append(f"{len(skipped)} entries have no request URL and were skipped ({shown}).")
+        return skipped
 
     def __len__(self) -> int:
         return len(self.entries)
