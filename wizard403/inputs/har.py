@@ -1,8 +1,10 @@
 """Read a browser's HAR recording and find the refused requests in it.
 
-HAR files can run to hundreds of megabytes, so the file is read lazily (`harfile`): each entry stays a raw slice
-of the file's bytes, decoded once through a view that leaves out the bodies to make its small `HarEntry` summary,
-and in full only when an `Exchange` or `Target` is built for the one entry being examined. `compare` opens its two
+HAR files can run to hundreds of megabytes, so the file is read lazily (`harfile`), in one pass, into records of
+its entries that keep the bodies as raw slices of the file's bytes: the listing reads each record for its small
+`HarEntry` summary, and a body is decoded only when an `Exchange` or `Target` is built for the one entry being
+examined. A file with an entry the records cannot hold is outlined into raw slices instead, each decoded through a
+view that leaves out the bodies, and in full when examined. `compare` opens its two
 recordings with the same reader.
 """
 
@@ -155,6 +157,59 @@ _NO_REQUEST = _RequestAndSecretsView()
 _NO_RESPONSE = _ResponseAndSecretsView()
 
 
+# -- the whole of an entry but its bodies, read in the file's one pass ----------------------------------------------
+# open_har reads the file once into these records, every key any reader of an entry looks at (a full decode of the
+# entries' raw slices in a second pass cost a third of the listing). A file whose entries do not all fit them is
+# outlined into raw slices instead and each entry read on its own, as before.
+
+
+class _ContentRecord(_ContentView):
+    _truncated: Any = UNSET
+    truncated: Any = UNSET
+    comment: Any = UNSET
+
+
+class _RequestRecord(_RequestAndSecretsView):
+    httpVersion: Any = UNSET
+
+
+class _ResponseRecord(_ResponseAndSecretsView):
+    statusText: Any = UNSET
+    httpVersion: Any = UNSET
+    _error: Any = UNSET
+    content: _ContentRecord | UnsetType = UNSET
+
+
+class _EntryRecord(_EntryAndSecretsView):
+    request: _RequestRecord | UnsetType = UNSET
+    response: _ResponseRecord | UnsetType = UNSET
+    time: Any = UNSET
+    _error: Any = UNSET
+
+
+class _LogRecords(msgspec.Struct):
+    entries: list[_EntryRecord]
+    creator: msgspec.Raw = msgspec.field(default_factory=lambda: msgspec.Raw(b"null"))
+
+
+class _Records(msgspec.Struct):
+    log: _LogRecords
+
+
+_RECORDS = msgspec.json.Decoder(_Records)
+
+
+def _whole(value: Any) -> Any:
+    """An entry (a record, a raw slice, or a dictionary) as the dictionary a full decode gives, as far as its
+    readers look: a record's keys, bodies decoded."""
+    if isinstance(value, _View):
+        fields = msgspec.structs.fields(value)
+        return {f.encode_name: _whole(getattr(value, f.name)) for f in fields if getattr(value, f.name) is not UNSET}
+    if isinstance(value, list):
+        return [_whole(item) for item in value]
+    return decode(value)
+
+
 def _view(item: Any, decoder: msgspec.json.Decoder = _VIEW) -> Any:
     """An entry as the summary reads it: without its bodies when it is still a raw slice."""
     if not isinstance(item, msgspec.Raw):
@@ -185,7 +240,7 @@ def open_har(
     (default: what the available memory holds, or WIZARD403_MAX_HAR_MB); `progress(bytes_read, total)` is called
     while the file is read; `secrets`, when given (a scrub.HarSecrets), is given each entry's secret parts (see
     HarArchive.secret_parts) in the same pass."""
-    return HarArchive(read_har(path, max_bytes, progress), secrets=secrets)
+    return HarArchive(read_har(path, max_bytes, progress, records=_RECORDS), secrets=secrets)
 
 
 class SecretsReader(Protocol):
@@ -278,9 +333,9 @@ class HarArchive:
         """Every entry's request, and its response's headers, cookies and redirect (never a body), as plain dicts:
         what the secret registry needs so that a token sent in one entry and echoed in another is scrubbed too."""
         for raw in self._raw:
-            view = decode_view(raw, _SECRET_PARTS)
+            view = decode_view(raw, _SECRET_PARTS) if isinstance(raw, msgspec.Raw) else None
             if view is None:
-                whole = decode(raw)
+                whole = _whole(raw)
                 if isinstance(whole, dict):
                     response = whole.get("response") if isinstance(whole.get("response"), dict) else {}
                     yield {"request": whole.get("request"), "response": {k: v for k, v in response.items() if k != "content"}}
@@ -330,7 +385,7 @@ class HarArchive:
         """One entry decoded in full (the last one is kept: exchange, target and related ask for the same)."""
         self.entry(index)
         if self._decoded[0] != index:
-            self._decoded = (index, _dict(decode(self._raw[index - 1])))
+            self._decoded = (index, _dict(_whole(self._raw[index - 1])))
         raw = self._decoded[1]
         return raw, _dict(raw.get("request")), _dict(raw.get("response"))
 

@@ -64,7 +64,8 @@ _OUTLINE = msgspec.json.Decoder(_Outline)
 @dataclass
 class HarSource:
     """The parsed outline of a HAR file: `entries` holds its log entries in file order, each a `msgspec.Raw` slice
-    of the file (or a decoded value when the file was read the slow way); `creator` likewise."""
+    of the file (a typed record when read_har was given `records`, a decoded value when the file was read the slow
+    way); `creator` likewise."""
 
     name: str
     size: int
@@ -197,8 +198,14 @@ def _check_size(size: int, name: str, max_bytes: int | None) -> None:
 # -- reading -----------------------------------------------------------------------------------------------------
 
 
-def read_har(path: str | Path, max_bytes: int | None = None, progress: Progress | None = None) -> HarSource:
-    """Read and outline a HAR file; InputError with one sentence for anything that is not a readable HAR."""
+def read_har(
+    path: str | Path, max_bytes: int | None = None, progress: Progress | None = None, records: Any = None
+) -> HarSource:
+    """Read and outline a HAR file; InputError with one sentence for anything that is not a readable HAR.
+
+    `records`, when given, is a decoder of the whole document into typed entries (`.log.entries`, `.log.creator`):
+    the entries are then those, read in the same one pass, unless some entry does not fit them (or the JSON is
+    broken), in which case the file is outlined into raw slices as without it."""
     p = Path(path)
     name = p.name or str(p)
     try:
@@ -219,7 +226,7 @@ def read_har(path: str | Path, max_bytes: int | None = None, progress: Progress 
                 data = _read_all(fh, st.st_size, name, progress)
     except OSError as err:
         raise InputError(f"{path} cannot be read: {err.strerror or err}.") from None
-    return _outline(data, name)
+    return _outline(data, name, records)
 
 
 def _mapped(fh, name: str, progress: Progress | None) -> mmap.mmap | None:
@@ -300,12 +307,19 @@ def _check_utf8(buffer: bytearray, name: str) -> None:
         _check_utf8_chunks(view, name, None)
 
 
-def _outline(data: bytearray | mmap.mmap, name: str) -> HarSource:
+def _outline(data: bytearray | mmap.mmap, name: str, records: Any = None) -> HarSource:
     start = _SPACE_BYTES_RE.match(data).end()
     first = data[start : start + 1]
     if first != b"{":
         kind = "a JSON list" if first == b"[" else "text that is not JSON"
         raise InputError(f"{name} is not a HAR file: it holds {kind}, not a HAR log object.")
+    if records is not None:
+        try:
+            typed = records.decode(data)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            typed = None  # outlined below, which says what is wrong if anything is
+        if typed is not None and typed.log.entries:
+            return HarSource(name, len(data), typed.log.entries, typed.log.creator, buffer=data)
     try:
         outline = _OUTLINE.decode(data)
     except msgspec.ValidationError:
