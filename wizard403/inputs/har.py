@@ -88,8 +88,10 @@ class HarEntry:
 # -- the view of an entry that the listing reads: everything but the bodies --------------------------------------
 
 
-class _View(msgspec.Struct):
-    """A part of an entry decoded without its bodies; read with .get() like the dictionary it stands for."""
+class _View(msgspec.Struct, gc=False):
+    """A part of an entry decoded without its bodies; read with .get() like the dictionary it stands for. Not
+    tracked by the cycle collector (gc=False): decoded JSON holds no cycle, and tens of thousands of these made the
+    collections that decoding a big file sets off longer."""
 
     def get(self, key: str, default: Any = None) -> Any:
         value = getattr(self, key, UNSET)
