@@ -56,3 +56,16 @@ def test_check_does_not_import_textual(lab):
     )
     assert "wizard403.checks.runner" in mods and "wizard403.diagnose" in mods
     assert "textual" not in mods
+
+
+def test_offline_check_imports_no_network_stack():
+    """`check --har` sends nothing: asyncio, httpx and ssl (a third of its start-up) are never imported."""
+    har = Path(__file__).resolve().parent / "fixtures" / "har" / "chrome-login-403.har"
+    mods = _modules_after(
+        "import contextlib, io\nfrom wizard403.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        f"    code = main(['check', '--har', {str(har)!r}, '--format', 'json'])\n"
+        "assert code == 3, code"
+    )
+    assert "wizard403.checks.runner" in mods and "wizard403.diagnose" in mods
+    assert not {"asyncio", "httpx", "ssl"} & mods

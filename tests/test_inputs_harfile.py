@@ -170,3 +170,37 @@ def test_a_file_that_cannot_be_mapped_is_read(tmp_path, monkeypatch):
     monkeypatch.setattr(harfile.mmap, "mmap", refuse)
     archive = open_har(LOGIN)
     assert len(archive) == 8 and archive.exchange(7).status == 403
+
+
+def _reading(path: Path) -> list:
+    from wizard403.scrub import HarSecrets
+
+    registry = HarSecrets()
+    archive = open_har(path, secrets=registry)
+    out = [archive.creator, archive.warnings, archive.credentials_stripped(), sorted(registry.scrubber.secrets)]
+    for entry in archive.entries:
+        i = entry.index
+        out.append((entry, archive.exchange(i), archive.target(i), archive.related_facts(i)))
+    return out
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.har")) + sorted((FIXTURES.parent / "real-har").glob("*.har")),
+                         ids=lambda p: p.name)
+def test_the_one_pass_records_read_every_entry_as_decoding_it_in_full_does(path, monkeypatch):
+    """open_har reads the file once into typed records; every summary, exchange, target, related fact and secret
+    is what the entries' raw slices decoded one by one give."""
+    one_pass = _reading(path)
+    assert isinstance(open_har(path).source.entries[0], har_module._EntryRecord), "the one pass is taken"
+    monkeypatch.setattr(har_module, "_RECORDS", None)  # outlined into raw slices, each entry decoded on its own
+    assert not isinstance(open_har(path).source.entries[0], har_module._EntryRecord)
+    assert one_pass == _reading(path)
+
+
+def test_a_file_whose_entries_do_not_fit_the_records_is_read_entry_by_entry(tmp_path):
+    doc = json.loads(LOGIN.read_text())
+    doc["log"]["entries"][2]["response"] = "not an object"  # no request-and-response shape: a record cannot hold it
+    path = tmp_path / "odd.har"
+    path.write_text(json.dumps(doc))
+    archive = open_har(path)
+    assert isinstance(archive.source.entries[0], msgspec.Raw)
+    assert len(archive) == 8 and archive.exchange(7).status == 403

@@ -1,5 +1,5 @@
 """Allows `python -m wizard403`."""
 
-from wizard403.cli import main
+from wizard403.cli import run
 
-raise SystemExit(main())
+raise SystemExit(run())

@@ -5,13 +5,12 @@ The wizard runs the same `analyse` in a worker, so the CLI and the TUI can never
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
 
 from wizard403.checks.registry import unanswered_text
-from wizard403.checks.runner import EventHandler, run_checks
+from wizard403.checks.runner import EventHandler, run_checks, run_without_loop
 from wizard403.errors import EXIT_GRANTED, EXIT_REFUSED, EXIT_UNREACHABLE
 from wizard403.model import CheckResult, Exchange, ProbeOptions, Session
 from wizard403.scrub import Scrubber
@@ -104,7 +103,12 @@ def run_headless(
     if not quiet:
         how = "probing live" if live else "analysing the recorded evidence offline"
         say(f"wizard403: {session.target.method} {_safe_url(session.target.url)} ({how})", session)
-    asyncio.run(analyse(session, options, content, live=live, on_event=progress))
+    if live:
+        import asyncio
+
+        asyncio.run(analyse(session, options, content, live=live, on_event=progress))
+    else:  # nothing is sent, nothing waits: no event loop (and no asyncio to import)
+        run_without_loop(analyse(session, options, content, live=live, on_event=progress))
     text = render(session, fmt, content)
     if output:
         write_atomic(Path(output), text)

@@ -8,7 +8,6 @@ refusal depends on where the request comes from. Every other check keeps the nor
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from wizard403.checks.client import Route, address_routes, routes_for
@@ -47,6 +46,8 @@ def _word(ex: Exchange) -> Any:
 @check("alt-route", step=4, requests=_need, after=("baseline",), partial=True)
 async def alt_route(ctx: CheckContext):
     """Repeat the baseline over each alternate route (as many as the budget allows) and compare the statuses."""
+    import asyncio  # here, not at the top: offline runs never import it
+
     base = ctx.baseline
     routes = _routes(ctx)
     tried, untried = routes[: ctx.granted], routes[ctx.granted:]

@@ -8,7 +8,6 @@ only sent when the answer shows a cache could be involved.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,6 +111,8 @@ def _isolation_need(facts: PlanFacts) -> int | str:
 @check("credential-isolation", step=5, requests=_isolation_need, after=("baseline",))
 async def credential_isolation(ctx: CheckContext):
     """Send the token without cookies, then the cookies without the token, and compare."""
+    import asyncio  # here, not at the top: offline runs never import it
+
     base = ctx.baseline
     token_only, cookies_only = _split(ctx.target.headers)
     tok, coo = await asyncio.gather(ctx.send(headers=token_only), ctx.send(headers=cookies_only))

@@ -9,11 +9,9 @@ session, redirect hops included.
 
 from __future__ import annotations
 
-import asyncio
 import base64
+import importlib
 import ipaddress
-import socket
-import ssl
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -25,17 +23,23 @@ from wizard403.textsafe import decode_line
 
 
 
-class _Httpx:
-    """httpx, imported when a request is first made: an offline run (`check --har`) never pays for importing it."""
+class _OnFirstUse:
+    """A module imported when it is first used: an offline run (`check --har`) sends nothing, so it never pays for
+    importing httpx, asyncio, ssl or socket (together about a third of its start-up)."""
 
-    def __getattr__(self, name: str):
-        import httpx as module
+    def __init__(self, name: str):
+        self._name = name
 
-        globals()["httpx"] = module
-        return getattr(module, name)
+    def __getattr__(self, attr: str):
+        module = importlib.import_module(self._name)
+        globals()[self._name] = module
+        return getattr(module, attr)
 
 
-httpx = _Httpx()
+asyncio = _OnFirstUse("asyncio")
+httpx = _OnFirstUse("httpx")
+socket = _OnFirstUse("socket")
+ssl = _OnFirstUse("ssl")
 
 # Headers that claim a client address or rewrite the path: sending one would be spoofing (DESIGN.md §6).
 FORBIDDEN_HEADERS = frozenset(

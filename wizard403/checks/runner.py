@@ -5,6 +5,10 @@ what it shows decides which probes can tell anything: no cache headers, no no-ca
 credential isolation. Then the request budget is shared out in priority order (most telling probes first) and
 every other check starts at once. Which checks get requests depends only on the baseline, never on timing.
 
+Offline runs (recorded evidence: a HAR, a raw response) send nothing, and their checks only read what is there, so
+they run one after another in the registry's order (the order asyncio ran them in: none of them ever waits) and need
+no event loop: `check --har` drives them with `run_without_loop` and never imports asyncio.
+
 Results stream out through `on_event` as they finish (the TUI shows them live, `check` prints them). A check that
 cannot run is recorded as `skipped` with the reason; a check that crashes is recorded as `error` with one sentence,
 never a traceback.
@@ -12,7 +16,6 @@ never a traceback.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -40,6 +43,35 @@ PRIORITY = (
 )
 CANCELLED_REASON = "stopped before it finished, so it has no result: run the checks again to get one"
 OFFLINE_REASON = "this check sends requests, and the evidence is being analysed offline (add --live to probe)"
+
+
+class _Finished:
+    """asyncio.Event as the runner uses it, for an offline run: a check's inputs have finished before it starts, so
+    nothing ever waits (and waiting would need an event loop the run does not have)."""
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
+
+    async def wait(self) -> bool:
+        if not self._set:
+            raise RuntimeError("an offline check waited for a check that runs after it")
+        return True
+
+
+def run_without_loop(coro: Any) -> Any:
+    """Run a coroutine that never waits (an offline analysis) to its end without an event loop."""
+    try:
+        coro.send(None)
+    except StopIteration as end:
+        return end.value
+    coro.close()
+    raise RuntimeError("the offline analysis waited for something: it needs an event loop")
 
 
 def _by_priority(specs: list[CheckSpec]) -> list[CheckSpec]:
@@ -105,7 +137,11 @@ async def run_checks(
     """Run the checks (all, or `only` these ids and what they depend on) and store their results on the session.
 
     `concurrency=1` runs one check at a time (the benchmark's sequential reference); None runs all that can.
+    Offline (`live=False`) the checks run one after another without touching asyncio (see the module docstring).
     """
+    if live:
+        import asyncio
+
     everything = all_checks()
     specs = _wanted(everything, only)
     keep = {s.id for s in specs}
@@ -118,8 +154,9 @@ async def run_checks(
     order = {cid: i for i, cid in reversed(list(enumerate(listed)))}
     by_id = {s.id: s for s in specs}
     results: dict[str, CheckResult | None] = {}
-    done: dict[str, asyncio.Event] = {s.id: asyncio.Event() for s in specs}
-    gate = asyncio.Semaphore(concurrency) if concurrency else None
+    done: dict[str, Any] = {s.id: asyncio.Event() if live else _Finished() for s in specs}
+    gate = asyncio.Semaphore(concurrency) if concurrency and live else None
+    cancelled = asyncio.CancelledError if live else ()  # offline nothing waits, so nothing can be cancelled
 
     def emit(kind: str, check_id: str, result: CheckResult | None) -> None:
         if on_event is not None:
@@ -159,7 +196,7 @@ async def run_checks(
                 result = CheckResult(spec.id, spec.step, "skipped", f"not sent: {why}")
             except UnsafeMethod as why:
                 result = CheckResult(spec.id, spec.step, "skipped", f"not sent: {why} (it could change data on the server)")
-            except asyncio.CancelledError:
+            except cancelled:
                 finish(spec, CheckResult(spec.id, spec.step, "skipped", CANCELLED_REASON))
                 raise
             except Exception as err:  # noqa: BLE001 - one central handler: a broken check is a result, not a crash
@@ -190,7 +227,12 @@ async def run_checks(
         for spec in rest:
             if spec.id in skipped:
                 finish(spec, CheckResult(spec.id, spec.step, "skipped", skipped[spec.id]))
-        await asyncio.gather(*(run_one(s, granted[s.id]) for s in rest if s.id in granted))
+        if live:
+            await asyncio.gather(*(run_one(s, granted[s.id]) for s in rest if s.id in granted))
+        else:
+            for spec in rest:
+                if spec.id in granted:
+                    await run_one(spec, granted[spec.id])
     finally:
         if prober is not None:
             await prober.aclose()

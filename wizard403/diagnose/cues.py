@@ -52,14 +52,18 @@ refused with nothing said is a CSRF check's way; a refusal that names nothing on
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
+
+import msgspec
 
 from wizard403.content import Content, read_toml, shipped_content_dir
 from wizard403.errors import ContentError
@@ -347,7 +351,7 @@ def _phrase_words(src: str, key: str, phrase: str) -> tuple[str, ...]:
     return tuple(words)
 
 
-def _cue(src: str, key: str, raw: Any) -> Cue:
+def _cue(src: str, key: str, raw: Any, words: Any = _phrase_words) -> Cue:
     if not isinstance(raw, dict):
         raise ContentError(f"{src}: {key} must be a table")
     for name in raw:
@@ -401,7 +405,7 @@ def _cue(src: str, key: str, raw: Any) -> Cue:
         if not phrases:
             raise ContentError(f"{src}: {key}.phrases must not be empty")
         for i, phrase in enumerate(phrases, 1):
-            _phrase_words(src, f"{key}.phrases[{i}]", phrase)
+            words(src, f"{key}.phrases[{i}]", phrase)
     elif not when or not line:
         raise ContentError(f"{src}: {key}.phrases is missing (a cue without phrases reads the context: it needs "
                            "when and line)")
@@ -415,9 +419,64 @@ def _cue(src: str, key: str, raw: Any) -> Cue:
     )
 
 
+class PhraseWords:
+    """_phrase_words with a memory kept in the cache folder: reading ~2,500 phrases into words was a tenth of a
+    `check`'s start-up, with the same result each run.
+
+    The words of a phrase depend only on the phrase and on this module's code, so the cache file is named by the
+    content folders and holds a key made of wizard403's and Python's versions and this module's source bytes; its
+    phrases are only those that read well (an invalid one raises before anything is kept). Anything wrong with the
+    file (missing, another key, damaged, not the expected shape, a folder that cannot be written) means the words
+    are read from the phrases as before: the cache never decides what a phrase matches."""
+
+    FORMAT = 1  # bump when what is kept changes meaning
+
+    def __init__(self, dirs: tuple[Path, ...] | list[Path]):
+        self._path: Path | None = None
+        self._key = ""
+        self._known: dict[str, tuple[str, ...]] = {}
+        self._used: dict[str, tuple[str, ...]] = {}  # what is kept: the phrases of this time only
+        try:
+            from wizard403 import __version__
+            from wizard403.files import cache_dir
+
+            code = Path(__file__).read_bytes()
+            where = hashlib.sha256("\0".join(str(Path(d).resolve()) for d in dirs).encode("utf-8", "surrogateescape"))
+            self._path = cache_dir() / f"cue-words-{where.hexdigest()[:16]}.msgpack"
+            self._key = hashlib.sha256(f"{self.FORMAT}\0{__version__}\0{sys.version}\0".encode() + code).hexdigest()
+            key, known = msgspec.msgpack.decode(self._path.read_bytes(), type=tuple[str, dict[str, tuple[str, ...]]])
+            if key == self._key and all(known.values()):
+                self._known = known
+        except Exception:  # noqa: BLE001 - whatever is wrong with a cache, the phrases are read instead
+            self._known = {}
+        self._cached = frozenset(self._known)
+
+    def __call__(self, src: str, key: str, phrase: str) -> tuple[str, ...]:
+        words = self._known.get(phrase)
+        if words is None:
+            words = self._known[phrase] = _phrase_words(src, key, phrase)
+        self._used[phrase] = words
+        return words
+
+    def keep(self) -> None:
+        """Keep this time's phrases for the next run when they differ from the file's; failing to is no error."""
+        if self._path is None or self._used.keys() == self._cached:
+            return
+        try:
+            from wizard403.files import private_dir, write_private
+
+            data = msgspec.msgpack.encode((self._key, {p: list(w) for p, w in self._used.items()}))
+            private_dir(self._path.parent)
+            write_private(self._path, data)
+        except (OSError, ValueError, TypeError, msgspec.EncodeError):
+            pass
+
+
 def load_cuebook(dirs: tuple[Path, ...] | list[Path]) -> Cuebook:
     """`<dir>/cues.toml` of each content dir in order; a later file's cue with the same id replaces the earlier one,
-    and its [settings] keys replace the earlier ones."""
+    and its [settings] keys replace the earlier ones. Each phrase's words are read back from the cache folder
+    when the same phrases were read by the same code before (PhraseWords)."""
+    words = PhraseWords(dirs)
     by_id: dict[str, Cue] = {}
     settings: dict[str, Any] = {"damping": 0.0, "generic_producers": frozenset(), "language_producers": frozenset(),
                                 "min_status": 400, "stock_phrases": ()}
@@ -443,7 +502,7 @@ def load_cuebook(dirs: tuple[Path, ...] | list[Path]) -> Cuebook:
             elif name == "stock_phrases":
                 phrases = _strings(src, "settings.stock_phrases", value)
                 for i, phrase in enumerate(phrases, 1):
-                    _phrase_words(src, f"settings.stock_phrases[{i}]", phrase)
+                    words(src, f"settings.stock_phrases[{i}]", phrase)
                 settings[name] = tuple(phrases)
             elif isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 999:
                 raise ContentError(f"{src}: settings.min_status must be a status code (got {_got(value)})")
@@ -454,7 +513,7 @@ def load_cuebook(dirs: tuple[Path, ...] | list[Path]) -> Cuebook:
             raise ContentError(f"{src}: cues must be one or more [[cues]] tables")
         seen: set[str] = set()
         for i, raw in enumerate(raw_cues, 1):
-            cue = _cue(src, f"cues[{i}]", raw)
+            cue = _cue(src, f"cues[{i}]", raw, words)
             if cue.id in seen:
                 raise ContentError(f'{src}: cues[{i}].id repeats "{cue.id}" (cue ids are unique in a file)')
             seen.add(cue.id)
@@ -467,12 +526,13 @@ def load_cuebook(dirs: tuple[Path, ...] | list[Path]) -> Cuebook:
     prefixed: dict[str, list] = {}
     for index, cue in enumerate(cues):
         for i, phrase in enumerate(cue.phrases, 1):
-            pattern = _phrase_words(cue.source, f"cues[{cue.id}].phrases[{i}]", phrase)
+            pattern = words(cue.source, f"cues[{cue.id}].phrases[{i}]", phrase)
             first = pattern[0]
             if first.endswith("*"):
                 prefixed.setdefault(first[:3], []).append((pattern, index, phrase))
             else:
                 exact.setdefault(first, []).append((pattern, index, phrase))
+    words.keep()
     return Cuebook(
         cues, settings["damping"], settings["generic_producers"] | settings["language_producers"],
         settings["language_producers"], settings["min_status"],

@@ -1,8 +1,10 @@
 """Read a browser's HAR recording and find the refused requests in it.
 
-HAR files can run to hundreds of megabytes, so the file is read lazily (`harfile`): each entry stays a raw slice
-of the file's bytes, decoded once through a view that leaves out the bodies to make its small `HarEntry` summary,
-and in full only when an `Exchange` or `Target` is built for the one entry being examined. `compare` opens its two
+HAR files can run to hundreds of megabytes, so the file is read lazily (`harfile`), in one pass, into records of
+its entries that keep the bodies as raw slices of the file's bytes: the listing reads each record for its small
+`HarEntry` summary, and a body is decoded only when an `Exchange` or `Target` is built for the one entry being
+examined. A file with an entry the records cannot hold is outlined into raw slices instead, each decoded through a
+view that leaves out the bodies, and in full when examined. `compare` opens its two
 recordings with the same reader.
 """
 
@@ -10,11 +12,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime as _dt
+import gc
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote_plus, urljoin, urlsplit
@@ -84,8 +87,10 @@ class HarEntry:
 # -- the view of an entry that the listing reads: everything but the bodies --------------------------------------
 
 
-class _View(msgspec.Struct):
-    """A part of an entry decoded without its bodies; read with .get() like the dictionary it stands for."""
+class _View(msgspec.Struct, gc=False):
+    """A part of an entry decoded without its bodies; read with .get() like the dictionary it stands for. Not
+    tracked by the cycle collector (gc=False): decoded JSON holds no cycle, and tens of thousands of these made the
+    collections that decoding a big file sets off longer."""
 
     def get(self, key: str, default: Any = None) -> Any:
         value = getattr(self, key, UNSET)
@@ -153,6 +158,59 @@ _NO_REQUEST = _RequestAndSecretsView()
 _NO_RESPONSE = _ResponseAndSecretsView()
 
 
+# -- the whole of an entry but its bodies, read in the file's one pass ----------------------------------------------
+# open_har reads the file once into these records, every key any reader of an entry looks at (a full decode of the
+# entries' raw slices in a second pass cost a third of the listing). A file whose entries do not all fit them is
+# outlined into raw slices instead and each entry read on its own, as before.
+
+
+class _ContentRecord(_ContentView):
+    _truncated: Any = UNSET
+    truncated: Any = UNSET
+    comment: Any = UNSET
+
+
+class _RequestRecord(_RequestAndSecretsView):
+    httpVersion: Any = UNSET
+
+
+class _ResponseRecord(_ResponseAndSecretsView):
+    statusText: Any = UNSET
+    httpVersion: Any = UNSET
+    _error: Any = UNSET
+    content: _ContentRecord | UnsetType = UNSET
+
+
+class _EntryRecord(_EntryAndSecretsView):
+    request: _RequestRecord | UnsetType = UNSET
+    response: _ResponseRecord | UnsetType = UNSET
+    time: Any = UNSET
+    _error: Any = UNSET
+
+
+class _LogRecords(msgspec.Struct):
+    entries: list[_EntryRecord]
+    creator: msgspec.Raw = msgspec.field(default_factory=lambda: msgspec.Raw(b"null"))
+
+
+class _Records(msgspec.Struct):
+    log: _LogRecords
+
+
+_RECORDS = msgspec.json.Decoder(_Records)
+
+
+def _whole(value: Any) -> Any:
+    """An entry (a record, a raw slice, or a dictionary) as the dictionary a full decode gives, as far as its
+    readers look: a record's keys, bodies decoded."""
+    if isinstance(value, _View):
+        fields = msgspec.structs.fields(value)
+        return {f.encode_name: _whole(getattr(value, f.name)) for f in fields if getattr(value, f.name) is not UNSET}
+    if isinstance(value, list):
+        return [_whole(item) for item in value]
+    return decode(value)
+
+
 def _view(item: Any, decoder: msgspec.json.Decoder = _VIEW) -> Any:
     """An entry as the summary reads it: without its bodies when it is still a raw slice."""
     if not isinstance(item, msgspec.Raw):
@@ -162,6 +220,20 @@ def _view(item: Any, decoder: msgspec.json.Decoder = _VIEW) -> Any:
     return decode(item) if view is None else view
 
 
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cycle collector paused while a recording is listed: the listing makes tens of thousands of small
+    objects and no cycle, and each collection those allocations set off went through every object of the run (the
+    content, the catalogue) again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def open_har(
     path: str | Path, max_bytes: int | None = None, progress: Progress | None = None, secrets: SecretsReader | None = None
 ) -> HarArchive:
@@ -169,7 +241,7 @@ def open_har(
     (default: what the available memory holds, or WIZARD403_MAX_HAR_MB); `progress(bytes_read, total)` is called
     while the file is read; `secrets`, when given (a scrub.HarSecrets), is given each entry's secret parts (see
     HarArchive.secret_parts) in the same pass."""
-    return HarArchive(read_har(path, max_bytes, progress), secrets=secrets)
+    return HarArchive(read_har(path, max_bytes, progress, records=_RECORDS), secrets=secrets)
 
 
 class SecretsReader(Protocol):
@@ -224,7 +296,18 @@ class HarArchive:
         self._stripped = True
         self._decoded: tuple[int, Any] = (0, None)
         self._related: dict[int, dict[str, list[str]]] = {}
-        skipped = []
+        with _collector_paused():
+            skipped = self._list(secrets)
+        if not self.entries:
+            raise InputError(f"{self.name} is not a HAR file: none of its entries is a request with a URL.")
+        if skipped:
+            shown = ", ".join(str(i) for i in skipped[:5]) + (" …" if len(skipped) > 5 else "")
+            self.warnings.append(f"{len(skipped)} entries have no request URL and were skipped ({shown}).")
+
+    def _list(self, secrets: SecretsReader | None) -> list[int]:
+        """Summarise every entry (and give the registry its secrets) from one view of it; the positions of the
+        entries that are no request are returned."""
+        skipped: list[int] = []
         decoder = _VIEW if secrets is None else _VIEW_AND_SECRETS
         for position, raw in enumerate(self._raw, start=1):
             view = _view(raw, decoder)
@@ -242,11 +325,7 @@ class HarArchive:
             kept = _kept_response(view, watched)
             if kept:
                 self._kept[position] = kept
-        if not self.entries:
-            raise InputError(f"{self.name} is not a HAR file: none of its entries is a request with a URL.")
-        if skipped:
-            shown = ", ".join(str(i) for i in skipped[:5]) + (" …" if len(skipped) > 5 else "")
-            self.warnings.append(f"{len(skipped)} entries have no request URL and were skipped ({shown}).")
+        return skipped
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -255,9 +334,9 @@ class HarArchive:
         """Every entry's request, and its response's headers, cookies and redirect (never a body), as plain dicts:
         what the secret registry needs so that a token sent in one entry and echoed in another is scrubbed too."""
         for raw in self._raw:
-            view = decode_view(raw, _SECRET_PARTS)
+            view = decode_view(raw, _SECRET_PARTS) if isinstance(raw, msgspec.Raw) else None
             if view is None:
-                whole = decode(raw)
+                whole = _whole(raw)
                 if isinstance(whole, dict):
                     response = whole.get("response") if isinstance(whole.get("response"), dict) else {}
                     yield {"request": whole.get("request"), "response": {k: v for k, v in response.items() if k != "content"}}
@@ -307,7 +386,7 @@ class HarArchive:
         """One entry decoded in full (the last one is kept: exchange, target and related ask for the same)."""
         self.entry(index)
         if self._decoded[0] != index:
-            self._decoded = (index, _dict(decode(self._raw[index - 1])))
+            self._decoded = (index, _dict(_whole(self._raw[index - 1])))
         raw = self._decoded[1]
         return raw, _dict(raw.get("request")), _dict(raw.get("response"))
 
@@ -566,16 +645,25 @@ def _named_headers(headers: Any, names: frozenset[str]) -> list[dict]:
     bytes, so that the headers of most entries are never decoded: a name can only hide from that search behind a
     \\u escape or a non-ASCII letter (the Kelvin sign lower-cases to k), and then the slice is decoded."""
     if isinstance(headers, list) and headers and isinstance(headers[0], msgspec.Raw):  # a list of raw objects
-        low = b"".join(headers).lower()
-        if low.isascii() and b"\\u" not in low and not any(name in low for name in _ENCODED[names]):
+        if _cannot_hold(b"".join(headers).lower(), _ENCODED[names]):
             return []
         headers = [decode(h) for h in headers]
     elif isinstance(headers, msgspec.Raw):
-        low = bytes(headers).lower()
-        if low.isascii() and b"\\u" not in low and not any(name in low for name in _ENCODED[names]):
+        if _cannot_hold(bytes(headers).lower(), _ENCODED[names]):
             return []
         headers = decode(headers)
     return [h for h in _list(headers) if isinstance(h, dict) and h.get("name") and str(h["name"]).lower() in names]
+
+
+def _cannot_hold(low: bytes, names: tuple[bytes, ...]) -> bool:
+    """True when raw headers, lower-cased, cannot hold any of these names (a loop: any() over a generator cost a
+    third of this search, run for every entry)."""
+    if not low.isascii() or b"\\u" in low:
+        return False
+    for name in names:
+        if name in low:
+            return False
+    return True
 
 
 def _kept_response(raw: Any, watched: list[dict]) -> dict:
@@ -783,6 +871,8 @@ def _parse_set_cookie(header: str) -> _SetCookie | None:
             if _int(val.strip(), 1) <= 0:
                 deleted = True
         elif key == "expires":
+            from email.utils import parsedate_to_datetime  # here: email.utils and socket cost 4 ms to import
+
             try:
                 expires = parsedate_to_datetime(val.strip())
                 if expires.tzinfo is None:
