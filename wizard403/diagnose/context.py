@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, urlsplit
 
 from wizard403.model import CREDENTIAL_HEADERS, Exchange
@@ -140,6 +139,8 @@ def _response_time(exchange: Exchange) -> dt.datetime | None:
     value = exchange.response_headers.get("date")
     if not value:
         return None
+    from email.utils import parsedate_to_datetime  # with socket, ~4 ms of start-up: only when a Date is read
+
     try:
         stamp = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
