@@ -9,7 +9,6 @@ stock page on a folder address).
 from __future__ import annotations
 
 import datetime as _dt
-import email.utils
 import re
 import time
 from typing import Any
@@ -232,6 +231,8 @@ def rate_headers(ex: Exchange) -> dict[str, Any]:
         if retry.strip().isdigit():
             out["retry_after"] = int(retry.strip())
         else:
+            import email.utils  # with socket, ~4 ms of start-up: only for a dated Retry-After
+
             try:
                 when = email.utils.parsedate_to_datetime(retry)
                 out["retry_after"] = max(0, int(when.timestamp() - now))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as _dt
-import email.utils
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,6 +153,8 @@ def server_clock(ex: Exchange | None) -> tuple[_dt.datetime | None, float | None
     raw = ex.response_headers.get("date")
     if not raw:
         return None, None
+    import email.utils  # with socket, ~4 ms of start-up: only when a Date is read
+
     try:
         server = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError):
