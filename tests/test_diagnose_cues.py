@@ -320,7 +320,7 @@ def test_a_page_without_words_that_only_runs_a_script_is_a_javascript_challenge(
     (403, "Forbidden: bot can't initiate conversation with a user", "app-rule"),
     (403, "Upload blocked: the file is locked by another user", "app-rule"),  # "blocked" only restates the refusal
     (403, "Access blocked. Set a custom HTTP User-Agent that identifies your application.", "bot-challenge"),
-    (429, "You exceeded your current quota, please check your plan and billing details.", "config"),
+    (429, "You exceeded your current quota, please check your plan and billing details.", "app-rule"),
     (403, "Cross-site POST form submissions are forbidden", "csrf"),
     (429, '{"code":429,"msg":"请求过于频繁，请稍后再试"}', "rate-limit"),
     (403, '{"error":"アクセス権限がありません"}', "permissions"),
