@@ -497,6 +497,7 @@ class _FastState:
         )
         self.path_literals = tuple(_path_literal(p.regex) for p in names.paths)
         self.paths_always = any(literal is None for literal in self.path_literals)
+        self.input_names: dict[bytes, bool] = {}  # _input_may_change: an input's normalised name -> secret or not
 
 
 _fast_state: _FastState | None = None
@@ -760,12 +761,19 @@ _SPACES = re.compile(r"\s+")
 
 def _input_may_change(scan: Scan) -> bool:
     """Whether an HTML input in the text can have a secret name (else the input rule changes nothing)."""
-    norm, words = scan.norm, fast_state().field_words
+    state = fast_state()
+    norm, words, seen = scan.norm, state.field_words, state.input_names
     for start, _ in scan.found.get("name=", ()):
         m = _N_INPUT_HEAD.match(norm, start)
         if m:
-            key = _SPACES.sub("", m.group(1).decode("utf-8", "surrogatepass"))
-            if any(w in key for w in words):
+            raw = m.group(1)
+            secret = seen.get(raw)  # pages repeat their inputs' names: each is looked at once
+            if secret is None:
+                key = _SPACES.sub("", raw.decode("utf-8", "surrogatepass"))
+                secret = any(w in key for w in words)
+                if len(seen) < 10_000:
+                    seen[raw] = secret
+            if secret:
                 return True
     return False
 

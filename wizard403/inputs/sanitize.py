@@ -195,6 +195,11 @@ def _remembered(memo: dict, key: Any, value: str, make: Any) -> str:
     return done
 
 
+def _utf8_length(text: str) -> int:
+    """The length of `text` in UTF-8 (lone surrogates as three bytes), without encoding an ASCII text."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
 class _Scrubber:
     """Applies the redaction rules to each part of an entry and counts what changed."""
 
@@ -315,6 +320,7 @@ class _Scrubber:
         mime = str(content.get("mimeType") or "").lower()
         textual = not mime or any(t in mime for t in _TEXTUAL_MIME)
         old_length = new_length = None
+        measure = False  # a plain text body: its lengths are worked out only if it changed
         if str(content.get("encoding") or "").lower() == "base64":
             try:
                 body = base64.b64decode(text)
@@ -329,9 +335,10 @@ class _Scrubber:
                 old_length, new_length = len(body), len(new_body)
         else:
             new_text = self.text(text)
-            old_length = len(text.encode("utf-8", "surrogatepass"))
-            new_length = len(new_text.encode("utf-8", "surrogatepass"))
+            measure = True
         if new_text != text:
+            if measure:
+                old_length, new_length = _utf8_length(text), _utf8_length(new_text)
             content["text"] = new_text
             self.report.bodies += 1
             size = content.get("size")
