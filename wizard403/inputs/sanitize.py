@@ -200,6 +200,19 @@ def _utf8_length(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
+def _pairs_key(items: list) -> tuple | None:
+    """The (name, value) pairs of a list of name/value objects, or None unless every one is such an object with
+    string name and value (other values, such as 1 and True, can be equal keys yet different texts)."""
+    try:
+        key = tuple([(item["name"], item["value"]) for item in items])
+    except (TypeError, KeyError):
+        return None
+    for name, value in key:
+        if type(name) is not str or type(value) is not str:
+            return None
+    return key
+
+
 class _Scrubber:
     """Applies the redaction rules to each part of an entry and counts what changed."""
 
@@ -210,6 +223,7 @@ class _Scrubber:
         self._texts: dict[str, str] = {}
         self._urls: dict[str, str] = {}
         self._headers: dict[tuple[str, str], str] = {}
+        self._lists: dict[tuple, list[str | None]] = {}  # a header list's (name, value) pairs -> its new values
 
     def text(self, value: str) -> str:
         return _remembered(self._texts, value, value, self.registry.scrub)
@@ -234,12 +248,27 @@ class _Scrubber:
         return self.text(value)
 
     def headers(self, items: Any) -> None:
-        for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict) and isinstance(item.get("value"), str):
-                new = self.header(str(item.get("name", "")), item["value"])
-                if new != item["value"]:
-                    item["value"] = new
-                    self.report.headers += 1
+        if not isinstance(items, list) or not items:
+            return
+        # Entries repeat whole header lists: the values a list gets are worked out once per distinct list.
+        key = _pairs_key(items)
+        done = self._lists.get(key) if key is not None else None
+        if done is None:
+            done = []
+            for item in items:
+                if isinstance(item, dict) and isinstance(item.get("value"), str):
+                    new = self.header(str(item.get("name", "")), item["value"])
+                    done.append(new if new != item["value"] else None)
+                else:
+                    done.append(None)
+            if key is not None:
+                if len(self._lists) > _MEMO_ENTRIES:
+                    self._lists.clear()
+                self._lists[key] = done
+        for item, new in zip(items, done):
+            if new is not None:
+                item["value"] = new
+                self.report.headers += 1
 
     def cookies(self, items: Any) -> None:
         for item in items if isinstance(items, list) else []:
