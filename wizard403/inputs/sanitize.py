@@ -40,7 +40,7 @@ from wizard403.redact import (
     redact_form,
     redact_header,
 )
-from wizard403.scrub import Scrubber
+from wizard403.scrub import Scrubber, pairs_key
 
 # Headers whose value is (or holds) a URL: their query strings can carry tokens.
 _URL_HEADERS = frozenset({"referer", "location", "origin", "content-location", "link", ":path", "refresh"})
@@ -200,19 +200,6 @@ def _utf8_length(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
-def _pairs_key(items: list) -> tuple | None:
-    """The (name, value) pairs of a list of name/value objects, or None unless every one is such an object with
-    string name and value (other values, such as 1 and True, can be equal keys yet different texts)."""
-    try:
-        key = tuple([(item["name"], item["value"]) for item in items])
-    except (TypeError, KeyError):
-        return None
-    for name, value in key:
-        if type(name) is not str or type(value) is not str:
-            return None
-    return key
-
-
 class _Scrubber:
     """Applies the redaction rules to each part of an entry and counts what changed."""
 
@@ -251,7 +238,7 @@ class _Scrubber:
         if not isinstance(items, list) or not items:
             return
         # Entries repeat whole header lists: the values a list gets are worked out once per distinct list.
-        key = _pairs_key(items)
+        key = pairs_key(items)
         done = self._lists.get(key) if key is not None else None
         if done is None:
             done = []
