@@ -199,3 +199,37 @@ def test_other_members_of_the_document_and_log_are_kept_in_order(tmp_path):
     assert list(out) == ["comment", "log", "_extra"] and out["_extra"] == [1, 2.5, None, True]
     assert list(out["log"]) == ["entries", "pages", "version"]
     assert JWT_SIGNATURE not in out["log"]["pages"][0]["title"]
+
+
+def test_repeated_header_and_cookie_lists_are_redacted_in_every_entry(tmp_path):
+    """Entries repeat whole header and cookie lists (remembered once per copy): each entry's copy is redacted and
+    counted, a list differing in one value is read again, and a value first seen in a repeated list is still
+    hunted for in the bodies."""
+    first_cookie, second_cookie = "sess-1f2e3d4c5b6a7988", "sess-99aa88bb77cc66dd"
+
+    def entry(cookie: str, body: str) -> dict:
+        headers = [{"name": "Cookie", "value": f"sid={cookie}"}, {"name": "Accept", "value": "text/html"}]
+        return {
+            "startedDateTime": "2024-01-01T00:00:00Z", "time": 1,
+            "request": {"method": "GET", "url": "https://example.com/", "httpVersion": "HTTP/1.1", "headers": headers,
+                        "cookies": [{"name": "sid", "value": cookie}], "queryString": [], "headersSize": -1, "bodySize": 0},
+            "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1", "headers": [], "cookies": [],
+                         "content": {"size": len(body), "mimeType": "text/html", "text": body},
+                         "redirectURL": "", "headersSize": -1, "bodySize": -1},
+            "timings": {"send": 0, "wait": 1, "receive": 0},
+        }  # fmt: skip
+
+    entries = [entry(first_cookie, "<p>hello</p>"), entry(first_cookie, f"<p>echo {second_cookie}</p>"),
+               entry(first_cookie, "<p>again</p>"), entry(second_cookie, f"<p>echo {first_cookie}</p>")]  # fmt: skip
+    src = tmp_path / "repeated.har"
+    src.write_text(json.dumps({"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": entries}}))
+    dst = tmp_path / "shared.har"
+    report = sanitize_har(src, dst)
+    copy = json.loads(dst.read_text())["log"]["entries"]
+    for got, cookie in zip(copy, (first_cookie, first_cookie, first_cookie, second_cookie)):
+        assert got["request"]["headers"][0]["value"] == f"sid={fingerprint(cookie)}"
+        assert got["request"]["headers"][1]["value"] == "text/html"
+    assert copy[1]["response"]["content"]["text"] == f"<p>echo {fingerprint(second_cookie)}</p>"
+    assert copy[3]["response"]["content"]["text"] == f"<p>echo {fingerprint(first_cookie)}</p>"
+    assert report.headers == 4 and report.cookies == 4 and report.bodies == 2
+    assert first_cookie not in dst.read_text() and second_cookie not in dst.read_text()

@@ -429,7 +429,8 @@ _SCHEME_WORDS = ("bearer", "basic", "token", "digest")
 # Characters no match can contain: the pair rules' matches lie between two of them.
 _BARE_STOPS = _Lazy(r"[&,;}<>]")
 _QUERY_STOPS = _Lazy(r"[\s\"'<>#]")
-_USERINFO_RUN = _Lazy(r"[^/?#\s@\"'<>]+")
+_USERINFO_AT = _Lazy(r"://[^/?#\s@\"'<>]+@")
+_SK = _Lazy(r"sk-")  # a regex finds a literal faster than str.find in long texts
 _JSON_NAME_CHARS = _Lazy(r"[\w.$@\[\]-]*")
 _QUERY_NAME_BAD = _Lazy(r"[=&?#\s\"'<>;]")
 # A percent escape that can decode to a letter, a digit, a separator or a space (or start one, in UTF-8): only
@@ -497,6 +498,7 @@ class _FastState:
         )
         self.path_literals = tuple(_path_literal(p.regex) for p in names.paths)
         self.paths_always = any(literal is None for literal in self.path_literals)
+        self.input_names: dict[bytes, bool] = {}  # _input_may_change: an input's normalised name -> secret or not
 
 
 _fast_state: _FastState | None = None
@@ -760,12 +762,19 @@ _SPACES = re.compile(r"\s+")
 
 def _input_may_change(scan: Scan) -> bool:
     """Whether an HTML input in the text can have a secret name (else the input rule changes nothing)."""
-    norm, words = scan.norm, fast_state().field_words
+    state = fast_state()
+    norm, words, seen = scan.norm, state.field_words, state.input_names
     for start, _ in scan.found.get("name=", ()):
         m = _N_INPUT_HEAD.match(norm, start)
         if m:
-            key = _SPACES.sub("", m.group(1).decode("utf-8", "surrogatepass"))
-            if any(w in key for w in words):
+            raw = m.group(1)
+            secret = seen.get(raw)  # pages repeat their inputs' names: each is looked at once
+            if secret is None:
+                key = _SPACES.sub("", raw.decode("utf-8", "surrogatepass"))
+                secret = any(w in key for w in words)
+                if len(seen) < 10_000:
+                    seen[raw] = secret
+            if secret:
                 return True
     return False
 
@@ -796,8 +805,8 @@ def apply_rules_fast(text: str, rescan, scan: Scan | None = None) -> str:
         if step(_sub_at(JWT_RE, text, prefilter.finds(text, "eyJ"), _jwt_repl)) and scan.plain:
             return _apply_rules_plain(text, 1)
     if any(h in text for h in _TOKEN_HINTS):
-        literals = [lit for lit in _TOKEN_LITERALS if lit == "sk-" or ("tok", lit) in scan.found]
-        starts = [i for lit in literals for i in prefilter.finds(text, lit)]
+        starts = [m.start() for m in _SK.finditer(text)]  # "sk-" has no word of its own in the automaton
+        starts += [i for lit in _TOKEN_LITERALS if ("tok", lit) in scan.found for i in prefilter.finds(text, lit)]
         if starts and step(_sub_at(TOKENS_RE, text, starts, _token_repl)) and scan.plain:
             return _apply_rules_plain(text, 2)
     if _paths_re() is not None:
@@ -806,10 +815,11 @@ def apply_rules_fast(text: str, rescan, scan: Scan | None = None) -> str:
                 return _apply_rules_plain(text, 3)
     if "@" in text and "://" in text:
         starts = []
-        for a in prefilter.finds(text, "@"):
-            q = text.rfind("://", 0, a)
-            if q >= 0 and q + 3 < a and _USERINFO_RUN.fullmatch(text, q + 3, a):
-                starts += range(max(0, q - 16), q - 1)
+        # Each "://" followed by a user info run and "@" (the run cannot hold a "/", so its "://" is the last one
+        # before the "@", and two such never overlap).
+        for m in _USERINFO_AT.finditer(text):
+            q = m.start()
+            starts += range(max(0, q - 16), q - 1)
         if starts and step(_sub_at(_USERINFO_RE, text, starts, _userinfo_repl)) and scan.plain:
             return _apply_rules_plain(text, 4)
     if " " in text or "\t" in text:

@@ -286,6 +286,7 @@ class HarSecrets:
         # add_listed: what each distinct raw name/value object holds, per list it came from
         self._items: dict[str, dict[bytes, Any]] = {"headers": {}, "query": {}, "cookies": {}, "given": {}}
         self._passed: set[str] = set()  # values add_listed gave the scrubber (once is enough)
+        self._lists: dict[str, set[tuple]] = {"headers": set(), "query": set(), "cookies": set(), "given": set()}
 
     def _of_headers(self, pairs: list[tuple[str, str]]) -> set[str]:
         found: set[str] = set()
@@ -295,6 +296,18 @@ class HarSecrets:
                 got = self._headers[pair] = redact.secrets_of_headers([pair])
             found |= got
         return found
+
+    def _given_before(self, kind: str, items: Any) -> bool:
+        """Whether add() read this very `kind` list (the same name/value pairs) before; remembered from now on."""
+        key = pairs_key(items) if isinstance(items, list) and items else None
+        if key is None:
+            return False
+        seen = self._lists[kind]
+        if key in seen:
+            return True
+        if len(seen) < 50_000:
+            seen.add(key)
+        return False
 
     def _given(self, name: str) -> bool:
         """A response header whose value the server hands out as a credential (Set-Cookie, a token header)."""
@@ -315,26 +328,33 @@ class HarSecrets:
         scrubber = self.scrubber
         req = entry.get("request") if isinstance(entry.get("request"), dict) else {}
         resp = entry.get("response") if isinstance(entry.get("response"), dict) else {}
-        scrubber.update(self._of_headers(_har_pairs(req.get("headers"))))
+        # A list given whole before (entries repeat them) is left out: its values are registered already, and
+        # registering a value again changes nothing.
+        items = req.get("headers")
+        if not self._given_before("headers", items):
+            scrubber.update(self._of_headers(_har_pairs(items)))
         scrubber.update(self._of_url(str(req.get("url") or "")))
         scrubber.update(self._of_url(str(resp.get("redirectURL") or "")))
-        for name, value in _har_pairs(req.get("queryString")):
-            if value and redact.is_secret_param(name):
-                scrubber.update({value, unquote(value)})
-        for cookie in _har_pairs(req.get("cookies")) + _har_pairs(resp.get("cookies")):
-            if not (cookie[1].isdigit() and len(cookie[1]) < 8):
-                scrubber.add(cookie[1], "cookie")
+        items = req.get("queryString")
+        if not self._given_before("query", items):
+            for name, value in _har_pairs(items):
+                if value and redact.is_secret_param(name):
+                    scrubber.update({value, unquote(value)})
+        for items in (req.get("cookies"), resp.get("cookies")):
+            if not self._given_before("cookies", items):
+                for cookie in _har_pairs(items):
+                    if not (cookie[1].isdigit() and len(cookie[1]) < 8):
+                        scrubber.add(cookie[1], "cookie")
         post = req.get("postData") if isinstance(req.get("postData"), dict) else {}
         if isinstance(post.get("text"), str):
             scrubber.add_body(post["text"], str(post.get("mimeType") or ""))
         for name, value in _har_pairs(post.get("params")):
             if value and redact.is_secret_param(name):
                 scrubber.add(value, "body")
-        resp_headers = _har_pairs(resp.get("headers"))
         content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
         text = content.get("text") if isinstance(content.get("text"), str) and not content.get("encoding") else None
-        given = [(n, v) for n, v in resp_headers if self._given(n)]
-        scrubber.update(self._of_headers(given))
+        if not self._given_before("given", resp.get("headers")):
+            scrubber.update(self._of_headers([(n, v) for n, v in _har_pairs(resp.get("headers")) if self._given(n)]))
         if text and len(text) < 1_000_000 and text.lstrip()[:1] in ("{", "["):
             scrubber.update(redact.secrets_of_json(text.lstrip()))
 
@@ -441,6 +461,19 @@ class _FastForms:
                 out += [text[last:i], scrubber._forms[form]]
                 last = i + len(form)
         return "".join(out) + text[last:] if out else text
+
+
+def pairs_key(items: list) -> tuple | None:
+    """The (name, value) pairs of a list of name/value objects, to know the list again; None unless every one is
+    such an object with a string name and value (1 and True are equal keys, yet different texts)."""
+    try:
+        key = tuple([(item["name"], item["value"]) for item in items])
+    except (TypeError, KeyError):
+        return None
+    for name, value in key:
+        if type(name) is not str or type(value) is not str:
+            return None
+    return key
 
 
 def _har_pairs(items: Any) -> list[tuple[str, str]]:

@@ -40,7 +40,7 @@ from wizard403.redact import (
     redact_form,
     redact_header,
 )
-from wizard403.scrub import Scrubber
+from wizard403.scrub import Scrubber, pairs_key
 
 # Headers whose value is (or holds) a URL: their query strings can carry tokens.
 _URL_HEADERS = frozenset({"referer", "location", "origin", "content-location", "link", ":path", "refresh"})
@@ -195,6 +195,11 @@ def _remembered(memo: dict, key: Any, value: str, make: Any) -> str:
     return done
 
 
+def _utf8_length(text: str) -> int:
+    """The length of `text` in UTF-8 (lone surrogates as three bytes), without encoding an ASCII text."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
 class _Scrubber:
     """Applies the redaction rules to each part of an entry and counts what changed."""
 
@@ -205,6 +210,7 @@ class _Scrubber:
         self._texts: dict[str, str] = {}
         self._urls: dict[str, str] = {}
         self._headers: dict[tuple[str, str], str] = {}
+        self._lists: dict[tuple, list[str | None]] = {}  # a header list's (name, value) pairs -> its new values
 
     def text(self, value: str) -> str:
         return _remembered(self._texts, value, value, self.registry.scrub)
@@ -229,12 +235,27 @@ class _Scrubber:
         return self.text(value)
 
     def headers(self, items: Any) -> None:
-        for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict) and isinstance(item.get("value"), str):
-                new = self.header(str(item.get("name", "")), item["value"])
-                if new != item["value"]:
-                    item["value"] = new
-                    self.report.headers += 1
+        if not isinstance(items, list) or not items:
+            return
+        # Entries repeat whole header lists: the values a list gets are worked out once per distinct list.
+        key = pairs_key(items)
+        done = self._lists.get(key) if key is not None else None
+        if done is None:
+            done = []
+            for item in items:
+                if isinstance(item, dict) and isinstance(item.get("value"), str):
+                    new = self.header(str(item.get("name", "")), item["value"])
+                    done.append(new if new != item["value"] else None)
+                else:
+                    done.append(None)
+            if key is not None:
+                if len(self._lists) > _MEMO_ENTRIES:
+                    self._lists.clear()
+                self._lists[key] = done
+        for item, new in zip(items, done):
+            if new is not None:
+                item["value"] = new
+                self.report.headers += 1
 
     def cookies(self, items: Any) -> None:
         for item in items if isinstance(items, list) else []:
@@ -315,6 +336,7 @@ class _Scrubber:
         mime = str(content.get("mimeType") or "").lower()
         textual = not mime or any(t in mime for t in _TEXTUAL_MIME)
         old_length = new_length = None
+        measure = False  # a plain text body: its lengths are worked out only if it changed
         if str(content.get("encoding") or "").lower() == "base64":
             try:
                 body = base64.b64decode(text)
@@ -329,9 +351,10 @@ class _Scrubber:
                 old_length, new_length = len(body), len(new_body)
         else:
             new_text = self.text(text)
-            old_length = len(text.encode("utf-8", "surrogatepass"))
-            new_length = len(new_text.encode("utf-8", "surrogatepass"))
+            measure = True
         if new_text != text:
+            if measure:
+                old_length, new_length = _utf8_length(text), _utf8_length(new_text)
             content["text"] = new_text
             self.report.bodies += 1
             size = content.get("size")
