@@ -39,16 +39,22 @@ GOLDEN = {
 }
 
 
-@pytest.mark.parametrize("name, layout", sorted(GOLDEN))
-def test_sanitized_copy_is_what_it_always_was(tmp_path, monkeypatch, name, layout):
+def _golden_copy(src: Path, tmp_path: Path, monkeypatch, layout: str):
+    """(report, sha256 of the copy) of a sanitize with the fixed key, indented or compact."""
     monkeypatch.setenv("WIZARD403_FINGERPRINT_KEY", "golden-key")
     if layout == "compact":
         monkeypatch.setattr(sanitize_module, "_INDENT_LIMIT", 0)
     dst = tmp_path / "shared.har"
-    report = sanitize_har(SOURCES[name], dst)
-    digest, secrets, summary = GOLDEN[(name, layout)]
+    report = sanitize_har(src, dst)
+    return report, hashlib.sha256(dst.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("name, layout", sorted(GOLDEN))
+def test_sanitized_copy_is_what_it_always_was(tmp_path, monkeypatch, name, layout):
+    report, digest = _golden_copy(SOURCES[name], tmp_path, monkeypatch, layout)
+    expected_digest, secrets, summary = GOLDEN[(name, layout)]
     assert (report.summary(), report.secrets) == (summary, secrets)
-    assert hashlib.sha256(dst.read_bytes()).hexdigest() == digest
+    assert digest == expected_digest
 
 
 # big_har() of tests/fixtures/planted/make_planted.py: 300 entries of real page text (4.5 MB) with the tricky shapes
@@ -77,10 +83,6 @@ def big_planted(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("layout", sorted(BIG_GOLDEN))
 def test_bigger_planted_copy_is_what_it_always_was(big_planted, tmp_path, monkeypatch, layout):
-    monkeypatch.setenv("WIZARD403_FINGERPRINT_KEY", "golden-key")
-    if layout == "compact":
-        monkeypatch.setattr(sanitize_module, "_INDENT_LIMIT", 0)
-    dst = tmp_path / "shared.har"
-    report = sanitize_har(big_planted, dst)
+    report, digest = _golden_copy(big_planted, tmp_path, monkeypatch, layout)
     assert (report.summary(), report.secrets) == (BIG_SUMMARY, 54)
-    assert hashlib.sha256(dst.read_bytes()).hexdigest() == BIG_GOLDEN[layout]
+    assert digest == BIG_GOLDEN[layout]
