@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from wizard403.checks.registry import CheckContext, check
-from wizard403.model import Exchange, Target
+from wizard403.model import Exchange, Target, http_date
 
 CLOCK_SKEW_TOLERANCE = 120  # seconds; servers and issuers commonly allow a minute or two
 SCOPE_CLAIMS = ("scope", "scp", "roles", "role", "groups", "permissions", "entitlements")
@@ -150,17 +150,9 @@ def server_clock(ex: Exchange | None) -> tuple[_dt.datetime | None, float | None
     """(the server's time per its Date header, server minus local clock in seconds) for an answered exchange."""
     if ex is None or ex.status is None:
         return None, None
-    raw = ex.response_headers.get("date")
-    if not raw:
+    server = http_date(ex.response_headers.get("date"))
+    if server is None:
         return None, None
-    import email.utils  # with socket, ~4 ms of start-up: only when a Date is read
-
-    try:
-        server = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None, None
-    if server.tzinfo is None:
-        server = server.replace(tzinfo=_dt.timezone.utc)
     local = ex.at if ex.at.tzinfo else ex.at.replace(tzinfo=_dt.timezone.utc)
     return server, (server - local).total_seconds()
 

@@ -148,8 +148,8 @@ class Message:
             joined = prose + " \n " + codes if codes else prose
             # A code field is read as its words; in prose only the glued forms the cues cannot split where they
             # stand (camelCase, dotted names): "the 'read_only' scope" is read in its sentence, not again alone.
-            words = code_words(codes) + [w for w in code_words(prose[:CODE_SCAN_LIMIT], prose=True)
-                                         if w not in code_words(codes)]
+            words = code_words(codes)
+            words += [w for w in code_words(prose[:CODE_SCAN_LIMIT], prose=True) if w not in words]
             self._text = joined + (" \n " + " \n ".join(words) if words else "")
         return self._text
 

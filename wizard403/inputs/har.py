@@ -39,7 +39,7 @@ from wizard403.inputs.harfile import (
     read_har,
     string_head,
 )
-from wizard403.model import Exchange, Headers, Target
+from wizard403.model import Exchange, Headers, Target, http_date
 from wizard403.redact import redact_url
 
 __all__ = [
@@ -871,14 +871,7 @@ def _parse_set_cookie(header: str) -> _SetCookie | None:
             if _int(val.strip(), 1) <= 0:
                 deleted = True
         elif key == "expires":
-            from email.utils import parsedate_to_datetime  # here: email.utils and socket cost 4 ms to import
-
-            try:
-                expires = parsedate_to_datetime(val.strip())
-                if expires.tzinfo is None:
-                    expires = expires.replace(tzinfo=_dt.timezone.utc)
-            except (TypeError, ValueError, IndexError):
-                expires = None
+            expires = http_date(val)
     return _SetCookie(name.strip(), value.strip(), domain, path, secure, deleted, expires)
 
 

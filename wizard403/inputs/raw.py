@@ -14,7 +14,7 @@ from http import HTTPStatus
 from wizard403.errors import InputError
 from wizard403.redact import redact_input, secrets_of_headers, secrets_of_url
 from wizard403.scrub import remember
-from wizard403.model import Exchange, Headers
+from wizard403.model import Exchange, Headers, http_date
 
 RAW_BODY_CAP = 1024 * 1024
 
@@ -103,16 +103,9 @@ def parse_raw_response(
 def _date_of(value: str | None):
     """The response's Date header as an aware UTC datetime, or None when absent or unreadable."""
     import datetime as dt
-    from email.utils import parsedate_to_datetime
 
-    if not value:
-        return None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    when = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
-    return when.astimezone(dt.timezone.utc).replace(microsecond=0)
+    when = http_date(value)
+    return None if when is None else when.astimezone(dt.timezone.utc).replace(microsecond=0)
 
 
 def _phrase(code: int) -> str:
