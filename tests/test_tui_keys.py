@@ -182,3 +182,26 @@ async def test_copy_puts_the_previewed_report_on_the_clipboard_redacted(lab):
     for text in (markdown, as_json):
         assert token not in text and token.rsplit(".", 1)[1] not in text
         assert "[redacted sha256:" in text
+
+
+async def test_help_lists_the_keys_that_fire_now_in_words(own_lab):
+    """After keys.toml moves help and next, the help screen shows the user's keys beside what they do, and the
+    user's help key closes it again."""
+    from wizard403.tui.screens.help import HelpScreen
+
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('[keys]\nnext = "ctrl+t"\nhelp = "f10"\n')
+    app = make_app(lab=own_lab, scenario="waf", use_autosave=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f10")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_prose(app)
+        assert "ctrl+t" in text and "next step" in text
+        assert "re-run this step's checks" in text, "actions are described in words, not by their ids"
+        assert "rerun step" not in text
+        await pilot.press("f10")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, HelpScreen), "the user's own help key closes help again"

@@ -83,6 +83,7 @@ class WizardApp(App[int]):
         self.last_export = None
         self.crash_sentence: str | None = None  # set when an unforeseen error stopped the wizard
         self._scrubber: tuple[tuple, Scrubber] | None = None
+        self.key_overrides: dict[str, str] = {}  # keys.toml's changes, read on mount
 
     @property
     def content(self) -> Any:
@@ -141,6 +142,7 @@ class WizardApp(App[int]):
 
     def on_mount(self) -> None:
         keymap, warning = load_keymap()
+        self.key_overrides = keymap  # the help screen shows the keys that fire now
         if keymap:
             self.set_keymap(keymap)
         if warning:

@@ -34,6 +34,31 @@ DEFAULT_KEYS = {
 }
 
 
+# What each binding does, in the words the help screen shows beside its key (the ids are what keys.toml uses).
+KEY_ACTIONS = {
+    "next": "next step (on the start screen: start)",
+    "back": "back",
+    "help": "this help and the FAQ",
+    "mode": "switch plain / expert mode",
+    "summary": "summary of causes and evidence",
+    "export": "export the report (TOML, Markdown, JSON)",
+    "rerun-step": "re-run this step's checks",
+    "rerun-all": "re-run all checks",
+    "change": "record a change and re-test",
+    "details": "fold or unfold check details",
+    "cancel": "stop running checks",
+    "compare": "compare with a request that works",
+    "find-culprit": "on the comparison: find the difference that matters",
+    "copy-item": "copy the focused query or command",
+    "log-queries": "on the summary: the owner's log queries",
+}
+
+
+def effective_keys(overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """Every binding id with the key that fires it now: the defaults, changed by keys.toml."""
+    return {**DEFAULT_KEYS, **(overrides or {})}
+
+
 def config_path() -> Path:
     base = os.environ.get("WIZARD403_CONFIG_DIR") or os.path.join(
         os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config"), "wizard403"
