@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import gzip
 import socket
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from wizard403.errors import InputError
-from wizard403.inputs.raw import RAW_BODY_CAP, parse_raw_response
+from wizard403.inputs.raw import RAW_BODY_CAP, parse_pasted_response, parse_raw_response
 
 BLOCK_PAGE = b"<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1></body></html>"
 
@@ -183,3 +185,60 @@ def test_unusable_input_gives_one_sentence(data, status, words):
     with pytest.raises(InputError) as caught:
         parse_raw_response(data, status=status)
     assert words in str(caught.value) and "\n" not in str(caught.value)
+
+
+# -- a status stated in words (what users paste is often their program's error, not the response) -----------------
+
+
+@pytest.mark.parametrize(
+    "text, status",
+    [
+        ("requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: https://api.example.com/v1", 403),
+        ("AxiosError: Request failed with status code 429", 429),
+        ("urllib.error.HTTPError: HTTP Error 403: Forbidden", 403),
+        ("System.Net.WebException: The remote server returned an error: (403) Forbidden.", 403),
+        ("Response status code does not indicate success: 401 (Unauthorized).", 401),
+        ('{"error":{"code":403,"message":"The caller does not have permission","status":"PERMISSION_DENIED"}}', 403),
+        ('{"statusCode":403,"error":"Forbidden","message":"Forbidden"}', 403),
+        ("Client error response [url] https://api.ovh.com/1.0/sms [status code] 403 [reason phrase] Forbidden", 403),
+        ("<-- 403 Forbidden https://api.bitbucket.org/user (212ms)", 403),
+    ],
+)
+def test_a_status_stated_by_a_programs_error_is_read_from_it(text, status):
+    exchange, note = parse_pasted_response(text)
+    assert exchange.status == status and exchange.body == text.encode()
+    assert note is not None and f"the status {status} was read from the text" in note
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["<html>blocked</html>", '{"code":40301,"msg":"denied"}', "version 1.403 Forbidden", "all good: 200 OK"],
+)
+def test_text_that_states_no_refusal_status_still_asks_for_one(text):
+    with pytest.raises(InputError, match="has no status line"):
+        parse_pasted_response(text)
+
+
+def test_two_different_statuses_are_left_to_the_user():
+    with pytest.raises(InputError) as caught:
+        parse_pasted_response("first 401 Unauthorized, then after signing in 403 Forbidden")
+    assert "several statuses (401, 403)" in str(caught.value)
+
+
+def test_the_address_an_error_names_is_the_request_and_its_key_is_kept_secret(tmp_path):
+    secret = "AIzaSyD-real-looking-key-4f9c2b7e1a"
+    text = (
+        "Traceback (most recent call last):\n  File \"fetch.py\", line 9, in <module>\n    r.raise_for_status()\n"
+        f"requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: https://maps.example.com/api?key={secret}\n"
+    )
+    path = tmp_path / "error.txt"
+    path.write_text(text)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wizard403", "check", "--response", str(path), "--format", "md", "-q"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "the status 403 was read from the text" in proc.stderr
+    assert "https://maps.example.com/api?key=" in proc.stdout, "the report names the request the error was about"
+    assert "the status 403 was read from the text" in proc.stdout
+    assert secret not in proc.stdout + proc.stderr

@@ -265,3 +265,26 @@ async def test_a_live_404_summary_says_nobody_refused(lab):
         shown = screen_prose(app)
         assert "The server answered 404 Not Found: neither a refusal nor access" in shown, shown
         assert "Who said no: nobody refused: the answer was 404 Not Found" in shown
+
+
+async def test_a_pasted_program_error_opens_the_wizard_with_the_status_it_states():
+    """A user pastes what their script printed (no status line, no status typed): the wizard starts on a 403, says
+    where that status came from, and analyses the text offline."""
+    from textual.widgets import TextArea
+
+    from wizard403.tui.screens.start import SourceScreen
+
+    app = make_app(use_autosave=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        app.push_screen(SourceScreen("response"))
+        await settle(app, pilot)
+        app.screen.query_one("#response-text", TextArea).text = (
+            "requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: https://api.example.com/v1/reports"
+        )
+        await pilot.press("ctrl+n")
+        await settle(app, pilot)
+        assert isinstance(app.screen, StepScreen), screen_prose(app)
+        assert app.session.exchanges[0].status == 403
+        assert app.session.target.url == "https://api.example.com/v1/reports"
+        assert any("the status 403 was read from the text" in n.message for n in app._notifications), "the user is told"

@@ -253,11 +253,14 @@ def build_session(args: argparse.Namespace, need_target: bool = True) -> tuple[S
         session.target.related = archive.related_facts(index)
         live = args.live
     elif args.response:
-        from wizard403.inputs.raw import parse_raw_response
+        from wizard403.inputs.raw import parse_pasted_response
 
         data = _read_bytes(args.response, "response file")
-        exchange = parse_raw_response(data, status=args.status, url=args.url or "", method=(args.method or "GET"))
+        exchange, stated = parse_pasted_response(data, status=args.status, url=args.url or "", method=(args.method or "GET"))
         target = Target(url=exchange.url or (args.url or ""), method=exchange.method, source="response")
+        if stated:  # the status came from the text's own words: say so, here and in the report
+            _error(stated)
+            target.notes.append(stated)
         session = Session(target=target)
         session.exchanges.append(exchange)
         live = args.live

@@ -27,6 +27,10 @@ _VERBOSE_LINE_RE = re.compile(rb"^[<>*] ", re.M)
 _REQUEST_LINE_RE = re.compile(rb"^([A-Z]+) (\S+) HTTP/[0-9.]+$")
 
 
+class NoStatusLine(InputError):
+    """The text has no status line and no status was given: it may still state one in its own words."""
+
+
 def parse_raw_response(
     data: bytes | str, status: int | None = None, url: str = "", method: str = "GET"
 ) -> Exchange:
@@ -50,7 +54,7 @@ def parse_raw_response(
         if status is None:
             if b"\x00" in raw[:512]:
                 raise InputError("the response is binary data, not an HTTP response.")
-            raise InputError(
+            raise NoStatusLine(
                 "the response has no status line (such as “HTTP/1.1 403 Forbidden”); paste it from the status "
                 "line on, or give the status code along with the body."
             )
@@ -257,3 +261,89 @@ def _from_verbose(raw: bytes) -> tuple[bytes, str, str]:
     # The response may quote what the request sent (a token, a cookie): every output of this run must know it.
     remember(secrets_of_headers(sent) | secrets_of_url(url))
     return b"".join(head) + b"".join(body), method, url
+
+
+# -- a status stated in words -------------------------------------------------------------------------------------
+#
+# What users paste is often not the response but the error their program printed: "403 Client Error: Forbidden for
+# url: …" (requests), "Request failed with status code 403" (axios), "HTTP Error 403: Forbidden" (urllib), "(403)
+# Forbidden" (.NET), or a JSON body whose "code" or "status" field is 403. When such text states exactly one refusal
+# status, that status is read from it and the user is told so; two different ones are left to the user to choose.
+
+_STATED_TEXT_CAP = 64 * 1024
+_STATED_RES = (
+    re.compile(r"\b([45]\d\d) (?:Client|Server) Error\b(?:[^\r\n]*? for url: (https?://[^\s'\"<>]+))?", re.I),
+    re.compile(r"\b(?:Request|request) failed with status(?: code)? ([45]\d\d)\b"),
+    re.compile(r"\bHTTP(?: Error| error| status(?: code)?)?[ :]+([45]\d\d)\b"),
+    re.compile(r"\bnot indicate success: ([45]\d\d)\b|\breturned an error: \(([45]\d\d)\)", re.I),
+    re.compile(r"[\"']?\b(?:status|status_?code|http_?code|code|statusCode)[\"']?\s*[:=]\s*[\"']?([45]\d\d)\b(?![.\d])", re.I),
+    re.compile(r"\[status code\] ([45]\d\d)\b|\berror(?: code)?[ :]+([45]\d\d)\b", re.I),
+)
+_CODE_PHRASE_RE = re.compile(r"(?<![\d.])([45]\d\d)[ :()-]{1,3}([A-Za-z][A-Za-z '-]{2,40})")
+
+
+def _statements(data: bytes | str) -> tuple[dict[int, str], str]:
+    """Every refusal status the text states, with the words that state it, and a URL an error message names."""
+    text = data if isinstance(data, str) else bytes(data[:_STATED_TEXT_CAP]).decode("utf-8", "replace")
+    text = text[:_STATED_TEXT_CAP]
+    found: dict[int, str] = {}
+    url = ""
+    for pattern in _STATED_RES:
+        for match in pattern.finditer(text):
+            groups = [g for g in match.groups() if g]
+            codes = [g for g in groups if g.isdigit()]
+            if codes:  # the words without the address they may name (it can carry a key)
+                found.setdefault(int(codes[0]), re.split(r"\s*(?:for url:\s*)?https?://", match.group(0))[0].strip())
+            named = [g for g in groups if g.startswith("http")]
+            if named and not url:
+                url = named[0].rstrip(".,;:)]'\"")
+    for match in _CODE_PHRASE_RE.finditer(text):  # "403 Forbidden", "(429) Too Many Requests"
+        code = int(match.group(1))
+        phrase = _phrase(code)
+        if phrase and match.group(2).lower().startswith(phrase.lower()):
+            found.setdefault(code, f"{code} {phrase}")
+    return found, url
+
+
+def stated_status(data: bytes | str) -> tuple[int, str, str] | None:
+    """(status, the words that state it, a URL they name or "") when the text states exactly one refusal status
+    (4xx or 5xx) in a program's error message or a JSON field; None when it states none or several."""
+    found, url = _statements(data)
+    if len(found) != 1:
+        return None
+    ((code, words),) = found.items()
+    return code, words[:80], url
+
+
+def parse_pasted_response(
+    data: bytes | str, status: int | None = None, url: str = "", method: str = "GET"
+) -> tuple[Exchange, str | None]:
+    """parse_raw_response, and where the text has no status line but states one status in words (a program's error
+    message, a JSON body's "code": 403), that status: (exchange, a sentence saying where the status came from)."""
+    try:
+        return parse_raw_response(data, status=status, url=url, method=method), None
+    except NoStatusLine as err:
+        stated = stated_status(data)
+        if stated is None:
+            several = sorted(_statements(data)[0])
+            if len(several) > 1:
+                raise InputError(
+                    "the response has no status line and its text names several statuses "
+                    f"({', '.join(map(str, several))}); give the one you got along with the body."
+                ) from None
+            raise err from None
+    code, words, named_url = stated
+    from wizard403.request import validate_url
+
+    if named_url and not url:
+        try:
+            url = validate_url(named_url)
+        except InputError:
+            url = ""
+        else:
+            remember(secrets_of_url(url))  # the message quotes the request's address: its secrets too
+    exchange = parse_raw_response(data, status=code, url=url, method=method)
+    return exchange, (
+        f"There was no status line: the status {code} was read from the text (“{redact_input(words)}”). "
+        "Give the status along with the body if that is not the status you got."
+    )

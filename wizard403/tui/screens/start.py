@@ -130,7 +130,10 @@ class SourceScreen(Screen):
 
     def _compose_response(self) -> ComposeResult:
         yield Input(placeholder="Status, if you paste only a body (e.g. 403)", id="response-status")
-        yield Label("The response (status line, headers, body), as copied from curl -i, a browser or a log:")
+        yield Label(
+            "The response (status line, headers, body), as copied from curl -i, a browser or a log, "
+            "or the error your program printed:"
+        )
         yield TextArea("", id="response-text")
 
     def _compose_resume(self) -> ComposeResult:
@@ -212,13 +215,18 @@ class SourceScreen(Screen):
                 return
             self._open_har_entry(entry.index)
         elif self.kind == "response":
-            from wizard403.inputs.raw import parse_raw_response
+            from wizard403.inputs.raw import parse_pasted_response
 
             status_text = self.query_one("#response-status", Input).value.strip()
             if status_text and not status_text.isdigit():
                 raise InputError(f"the status '{status_text}' is not a number such as 403.")
-            exchange = parse_raw_response(self.query_one("#response-text", TextArea).text, status=int(status_text) if status_text else None)
+            exchange, stated = parse_pasted_response(
+                self.query_one("#response-text", TextArea).text, status=int(status_text) if status_text else None
+            )
             session = Session(target=Target(url=exchange.url or "", method=exchange.method, source="response"))
+            if stated:  # the status came from the text's own words: say so, here and in the report
+                session.target.notes.append(stated)
+                self.app.notify(stated, timeout=8)
             session.exchanges.append(exchange)
             self.app.begin(session, ProbeOptions(), live=False)
         elif self.kind == "resume":
