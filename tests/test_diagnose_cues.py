@@ -414,6 +414,8 @@ def test_a_signed_link_past_its_own_expiry_by_the_servers_clock_reads_as_expired
     ranked = _denied_link(PRESIGNED.format(lifetime=60), "Mon, 01 Jan 2024 01:00:00 GMT")
     assert ranked[0].id == "signed-url" and ranked[0].likelihood == "high"
     assert any("expiry" in line for line in ranked[0].evidence)
+    # the evidence quotes both times, so the user sees by how much the link was late
+    assert any("2024-01-01 00:01:00 UTC" in line and "2024-01-01 01:00:00 UTC" in line for line in ranked[0].evidence)
 
 
 def test_a_link_still_inside_its_lifetime_or_without_the_servers_date_is_not_called_expired():
@@ -436,3 +438,16 @@ def test_the_lifetimes_of_other_signed_links_are_read_too():
     early = _denied_link("https://a.blob.core.windows.net/c/b?sv=2020&st=2024-01-01T02:00:00Z&se=2024-01-02T00:00:00Z"
                          "&sp=r&sig=abc", "Mon, 01 Jan 2024 01:00:00 GMT")
     assert early[0].id == "signed-url"
+    assert any("valid at 2024-01-01 02:00:00 UTC" in line for line in early[0].evidence)
+
+
+def test_a_context_line_quotes_only_values_its_facts_give(tmp_path):
+    cue = '[[cues]]\nid = "x"\ncause = "signed-url"\nweight = 0.4\nwhen = ["{when}"]\nline = "ends at {{{name}}}"\n'
+    (tmp_path / "cues.toml").write_text(cue.format(when="signed-url", name="link_expire"), encoding="utf-8")
+    with pytest.raises(ContentError) as err:
+        load_cuebook([tmp_path])
+    assert "cues[1].line quotes {link_expire}, which is not a value the context gives" in str(err.value)
+    (tmp_path / "cues.toml").write_text(cue.format(when="signed-url", name="link_expires"), encoding="utf-8")
+    with pytest.raises(ContentError) as err:
+        load_cuebook([tmp_path])
+    assert "needs one of the facts link-expired" in str(err.value)

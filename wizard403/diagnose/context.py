@@ -206,3 +206,31 @@ def facts_of(exchange: Exchange | None) -> frozenset[str]:
     ):
         out.add("signed-request")
     return frozenset(out)
+
+
+# Values a context cue's evidence line may quote ({name} in its `line`), and the facts (any one) each comes with.
+VALUES = {
+    "link_expires": ("link-expired",),
+    "link_starts": ("link-not-yet-valid",),
+    "server_date": ("link-expired", "link-not-yet-valid"),
+}
+
+
+def values_of(exchange: Exchange | None) -> dict[str, str]:
+    """The times a signed link's evidence line quotes: its own expiry and start, and the server's Date, in UTC."""
+    if exchange is None or not signed_url(exchange.url or ""):
+        return {}
+    out: dict[str, str] = {}
+    now = http_date(exchange.response_headers.get("date"))
+    start, end = link_window(exchange.url or "")
+    for name, when in (("server_date", now), ("link_starts", start), ("link_expires", end)):
+        if when is not None:
+            out[name] = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return out
+
+
+def fill(line: str, values: dict[str, str]) -> str:
+    """A context cue's line with the values it quotes; a value this exchange lacks reads as "unknown"."""
+    if "{" not in line:
+        return line
+    return re.sub(r"\{([a-z_]+)\}", lambda m: values.get(m.group(1), "unknown"), line)

@@ -31,6 +31,9 @@ File format (validated on load, errors name file and key):
     phrases = ["rate limit", "quota exceed*", "too many ~ requests"]
                                    # words separated by spaces; "word*" matches by prefix, "~" any one word
 
+A context cue's `line` may quote values of the request's context, each with the fact it comes with: {link_expires}
+(when = ["link-expired"]), {link_starts} (when = ["link-not-yet-valid"]), {server_date} (either); context.py VALUES.
+
 `yields = true` marks words that restate that a refusal happened ("blocked", "not allowed", "unauthorized"): they
 count only where no cue of another cause (one that does not yield) read the message, so that "the upload was
 blocked: the file is locked" reads as the lock, not as a firewall or a permission.
@@ -400,6 +403,15 @@ def _cue(src: str, key: str, raw: Any, words: Any = _phrase_words) -> Cue:
     if not isinstance(line, str):
         raise ContentError(f"{src}: {key}.line must be a sentence (got {_got(line)})")
     line = " ".join(line.split())
+    for name in re.findall(r"\{([^{}]*)\}", line):  # values the line quotes come with the facts it rests on
+        from wizard403.diagnose.context import VALUES
+
+        if name not in VALUES:
+            raise ContentError(f"{src}: {key}.line quotes {{{name}}}, which is not a value the context gives "
+                               f"(known: {', '.join('{' + v + '}' for v in VALUES)})")
+        if not set(VALUES[name]) & set(when):
+            raise ContentError(f"{src}: {key}.line quotes {{{name}}}, which needs one of the facts "
+                               f"{', '.join(VALUES[name])} in its when")
     if "phrases" in raw:
         phrases = _strings(src, f"{key}.phrases", raw["phrases"])
         if not phrases:
