@@ -513,3 +513,28 @@ def test_a_near_tie_is_reported_as_a_close_call_not_a_finding():
     assert first.likelihood == "low" and second.likelihood == "low"
     assert first.evidence[0].startswith("too close to call")
     assert "narrow it down" in session.verdict.summary
+
+
+def test_an_evidence_line_never_shows_a_blank_for_a_value_the_response_did_not_give():
+    """Google names the missing permission only sometimes: without it the sentence drops its aside instead of
+    reading "(missing: (not shown))"; with it, the permission is quoted."""
+    def lines(body: str) -> list[str]:
+        exchange = Exchange("recorded", "GET", "https://storage.googleapis.com/b/o", status=403,
+                            body=body.encode(), response_headers={"Content-Type": "application/json"})
+        return [line for cause in analyse_exchange(exchange).causes for line in cause.evidence]
+
+    bare = lines('{"error":{"code":403,"message":"The caller does not have permission","status":"PERMISSION_DENIED"}}')
+    said = [line for line in bare if "lacks a permission for this call" in line]
+    assert said and not any("not shown" in line or "missing:" in line for line in said)
+    named = lines('{"error":{"code":403,"message":"Permission \'storage.objects.get\' denied on resource (or it may '
+                  'not exist).","status":"PERMISSION_DENIED"}}')
+    assert any("storage.objects.get" in line for line in named)
+
+
+def test_asides_keep_the_values_they_have():
+    from wizard403.diagnose.signatures import _filled
+
+    line = "lacks a scope (required: {missing_scope}; granted: {granted_scopes}); ask again."
+    assert _filled(line, {"missing_scope": "repo"}) == "lacks a scope (required: repo); ask again."
+    assert _filled(line, {}) == "lacks a scope; ask again."
+    assert _filled("reset at {reset_time}.", {}) == "reset at (not shown)."

@@ -207,6 +207,25 @@ def _clean(name: str, value: str) -> str:
     return value
 
 
+_ASIDE = re.compile(r" ?\(([^()]*\{\w+\}[^()]*)\)")
+
+
+def _filled(line: str, values: dict[str, str]) -> str:
+    """A signature's line with the values it quotes. An aside that quotes only values the response did not give
+    ("(missing: {missing_permission})") is left out, part by part ("required: x; granted: {y}" keeps "required: x"),
+    so the sentence never shows a blank; a value missing anywhere else reads "(not shown)"."""
+
+    def aside(match: re.Match) -> str:
+        parts = [p for p in match.group(1).split("; ") if not _PLACEHOLDER.search(p)
+                 or any(values.get(name) for name in _PLACEHOLDER.findall(p))]
+        if not parts:
+            return ""
+        return match.group(0)[: match.start(1) - match.start(0)] + "; ".join(parts) + ")"
+
+    line = _ASIDE.sub(aside, line)
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1)) or "(not shown)", line)
+
+
 def _hit(signature: Signature, producer: Producer, groups: dict[str, str]) -> Hit:
     extracted: dict[str, str] = {}
     references: list[tuple[str, str]] = []
@@ -221,7 +240,7 @@ def _hit(signature: Signature, producer: Producer, groups: dict[str, str]) -> Hi
         else:
             extracted[group] = value
     values = {g: _clean(g, v) for g, v in groups.items()}
-    line = _PLACEHOLDER.sub(lambda m: values.get(m.group(1)) or "(not shown)", signature.line)
+    line = _filled(signature.line, values)
     return Hit(
         producer=producer.id,
         signature=signature.id,
