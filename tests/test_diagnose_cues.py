@@ -451,3 +451,38 @@ def test_a_context_line_quotes_only_values_its_facts_give(tmp_path):
     with pytest.raises(ContentError) as err:
         load_cuebook([tmp_path])
     assert "needs one of the facts link-expired" in str(err.value)
+
+
+def test_a_refused_change_that_hands_out_an_anti_forgery_token_points_at_the_csrf_check():
+    """SAP Gateway answers a POST without its token with "x-csrf-token: Required"; Roblox-style APIs send a fresh
+    X-CSRF-Token with "Token Validation Failed": the token to echo, not a bad credential."""
+    for headers, body in (
+        ({"x-csrf-token": "Required", "Content-Type": "text/plain"}, b"CSRF token validation failed"),
+        ({"x-csrf-token": "fresh-token-value", "Access-Control-Expose-Headers": "X-CSRF-TOKEN",
+          "Content-Type": "application/json"}, b'{"code":0,"message":"Token Validation Failed"}'),
+    ):
+        exchange = Exchange("recorded", "POST", "https://api.example.net/v1/things", status=403,
+                            request_headers=Headers({"Cookie": "session=abc"}), response_headers=Headers(headers),
+                            body=body)
+        causes = analyse_exchange(exchange).causes
+        assert causes[0].id == "csrf", [c.id for c in causes]
+        assert any("anti-forgery token header" in line or "refusal-offers-csrf-token" in line
+                   for line in causes[0].evidence)
+    # the same header on a GET's refusal says nothing about the refusal
+    exchange = Exchange("recorded", "GET", "https://api.example.net/v1/things", status=403,
+                        request_headers=Headers({"Cookie": "session=abc"}),
+                        response_headers=Headers({"x-csrf-token": "fresh"}), body=b"")
+    assert analyse_exchange(exchange).causes[0].id != "csrf"
+
+
+def test_a_silent_refusal_of_a_scripts_default_user_agent_names_the_policy_without_guessing_it():
+    exchange = Exchange("recorded", "GET", "https://data.example.org/feed.xml", status=403,
+                        request_headers=Headers({"User-Agent": "python-requests/2.31.0"}), body=b"")
+    causes = analyse_exchange(exchange).causes
+    assert causes[0].id == "unknown", "a User-Agent alone does not make the refusal's cause known"
+    listed = {c.id: c for c in causes}
+    assert "bot-challenge" in listed
+    assert any("default User-Agent" in line for line in listed["bot-challenge"].evidence)
+    browser = Exchange("recorded", "GET", "https://data.example.org/feed.xml", status=403,
+                       request_headers=Headers({"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"}), body=b"")
+    assert "bot-challenge" not in {c.id for c in analyse_exchange(browser).causes}

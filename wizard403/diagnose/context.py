@@ -15,6 +15,11 @@ the URL path is telling us the token was not applied, not that none was sent. Fa
 - `browser-origin`: the request says which page sent it (Origin or Sec-Fetch-Site), as browsers do for such requests;
 - `csrf-token-sent`: an anti-forgery token travels with it (an X-CSRF-Token style header or a csrf/xsrf/antiforgery
   cookie), so the server checks one;
+- `csrf-token-offered`: the refusal itself hands out or asks for an anti-forgery token (an X-CSRF-Token style
+  response header, such as SAP's "x-csrf-token: Required" or Roblox's fresh token, or one named in
+  Access-Control-Expose-Headers): the server wants that token sent back with the change;
+- `script-client`: the request's User-Agent is a scripting tool's default (python-requests, curl, Go-http-client,
+  okhttp, axios…) or empty, which many sites refuse by policy;
 - `directory-path`: a GET or HEAD for a folder address (the path ends in "/", the site's root aside);
 - `dot-path`: a path segment starts with a dot (/.git/, /.env), which servers commonly refuse by rule;
 - `api-path`: the path is an API's (/api/, /v2/, /graphql, /wp-json/, /rest/), where a trailing "/" is the API's
@@ -58,6 +63,13 @@ _CSRF_HEADERS = frozenset({"x-csrf-token", "x-xsrf-token", "x-csrftoken", "csrf-
                            "requestverificationtoken", "x-requestverificationtoken", "anti-csrf-token",
                            "x-atlassian-token", "jenkins-crumb", "x-wp-nonce"})
 _CSRF_COOKIE = re.compile(r"(csrf|xsrf|antiforgery|requestverificationtoken)", re.I)
+# Default User-Agents of scripting libraries and command-line tools (what a script sends unless told otherwise).
+_SCRIPT_AGENT = re.compile(
+    r"(?:python-requests|python-urllib|python-httpx|python/|aiohttp|curl/|wget/|go-http-client|okhttp|axios|"
+    r"node-fetch|undici|java/|apache-httpclient|libwww-perl|lwp::|guzzlehttp|ruby|faraday|dart:io|"
+    r"powershell|winhttp|scrapy|httpie|rest-client|unirest)",
+    re.I,
+)
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _API_PATH = re.compile(r"/(?:api|apis|v\d{1,2}(?:\.\d{1,2})?|graphql|wp-json|rest|odata|json)(?:/|$)", re.I)
 _CREDENTIAL_NAME = re.compile(r"(auth|token|api-?key|secret|session|credential|signature|password)", re.I)
@@ -185,6 +197,13 @@ def facts_of(exchange: Exchange | None) -> frozenset[str]:
     cookies = " ".join(headers.get_all("cookie"))
     if names & _CSRF_HEADERS or any(_CSRF_COOKIE.search(part.split("=", 1)[0]) for part in cookies.split(";")):
         out.add("csrf-token-sent")
+    offered = {n.lower() for n, _ in exchange.response_headers} & _CSRF_HEADERS
+    exposed = (exchange.response_headers.get("access-control-expose-headers") or "").lower()
+    if offered or any(part.strip() in _CSRF_HEADERS for part in exposed.split(",")):
+        out.add("csrf-token-offered")
+    agent = headers.get("user-agent")
+    if "request-known" in out and (agent is not None and (not agent.strip() or _SCRIPT_AGENT.match(agent.strip()))):
+        out.add("script-client")
     path = _path(exchange.url or "")
     if (exchange.method or "GET").upper() in ("GET", "HEAD") and len(path) > 1 and path.endswith("/"):
         out.add("directory-path")

@@ -80,7 +80,8 @@ ANY_WORD = "~"
 FIELD_BREAK = "\x00"  # between two fields of a JSON or XML message: no word, prefix or "~" matches it
 FACTS = ("signed-url", "signed-request", "credentials-sent", "no-credentials", "request-known", "state-changing",
          "browser-origin", "csrf-token-sent", "directory-path", "dot-path", "api-path",
-         "script-page", "stock-page", "link-expired", "link-not-yet-valid")
+         "script-page", "stock-page", "link-expired", "link-not-yet-valid", "csrf-token-offered",
+         "script-client")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _WORD = re.compile(r"[^\W_]+")
 _SETTINGS_KEYS = ("damping", "language_producers", "generic_producers", "min_status", "stock_phrases")
