@@ -1,5 +1,7 @@
-"""A statistical reading of the message's words (content/word_weights.toml): a weak hint for the long tail of
-wordings that no cue phrase was written for.
+"""EXPERIMENT, NOT WIRED IN (issue 11): a statistical reading of the message's words as a weak hint for the long
+tail of wordings that no cue phrase was written for. scripts/fit_word_weights.py fits it and measures it by
+installing `hinted_read` over the language layer for the run; the engine never imports this module. Findings:
+scripts/word_weights_findings.md.
 
 The cues (cues.py) are readings a person wrote down; a service nobody wrote for says "your plan's monthly allotment
 is used up" and no phrase matches. The word weights were fitted offline (scripts/fit_word_weights.py) on labelled
@@ -8,7 +10,7 @@ whose weights, summed over the words it contains, plus the cause's bias, come ou
 the causes) says how clear the lean is. The words are read as the cues read them (cues.words_of: case, accents,
 plurals and spelling variants folded), each line of the message on its own, so a pair never runs across two fields.
 
-File format (validated on load, errors name file and key):
+Weights file format (written by the fitting script; validated on load, errors name file and key):
 
     [settings]
     min_share = 0.5        # the leading cause's share (0..1) a lean needs to count
@@ -30,8 +32,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from wizard403.content import Content, read_toml
-from wizard403.diagnose.cues import _display, _got, shown, words_of
+from wizard403.content import read_toml
+from wizard403.diagnose.cues import _display, _got, fold, shown, variant, words_of
+from wizard403.diagnose.scoring import Contribution
 from wizard403.errors import ContentError
 from wizard403.model import CAUSE_IDS
 
@@ -41,21 +44,27 @@ MAX_WORD_WEIGHT = 20.0
 _SETTINGS = ("min_share", "weight", "only_unnamed", "shown")
 _CAUSE_KEYS = ("bias", "words")
 _FEATURE = re.compile(r"^[^\W_]+(?: [^\W_]+)?$")
+# English function words: alone they say nothing a person could quote as a reason ("it", "can"), so they are no
+# feature by themselves; in a pair with a word that says something ("you must", "per day") they are kept.
+STOP = frozenset("""a an the and or but if of to in on at by for from with as is are was were be been being it its
+this that these those there here you your we our us i me my he she they them their not no can could will would shall
+should may might must do does did done have has had so than then too very just also any all some such into out up down
+over under again once s t d ll re ve m o y""".split())
 
 
 def features(text: str) -> set[str]:
-    """The words and adjacent word pairs of a message, each line read on its own. A long number (an id, a
-    timestamp) is no word a person reads as a reason; a status-like number of up to 3 digits is kept."""
+    """The words and adjacent word pairs of a message, each line read on its own. A number (an id, a timestamp, the
+    status restated) is no word a person reads as a reason."""
     out: set[str] = set()
     count = 0
     for line in text.split("\n"):
-        words = [w for w in words_of(line) if not (w.isdigit() and len(w) > 3)]
+        words = [w for w in words_of(line) if not w.isdigit()]
         if not words:
             continue
         words = words[: MAX_TOKENS - count]
         count += len(words)
-        out.update(words)
-        out.update(f"{a} {b}" for a, b in zip(words, words[1:]))
+        out.update(w for w in words if w not in STOP)
+        out.update(f"{a} {b}" for a, b in zip(words, words[1:]) if a not in STOP or b not in STOP)
         if count >= MAX_TOKENS:
             break
     return out
@@ -97,9 +106,12 @@ class WordModel:
         table = self.weights[top]
         spoke = sorted((f for f in present if table.get(f, 0.0) > 0), key=lambda f: (-table[f], f))
         words: list[str] = []
-        for f in spoke:  # a pair already quoted says its words: "per day" rather than "per day", "day"
-            if any(f in w.split() for w in words):
+        for f in spoke:  # a pair says its words: "per day" is quoted, not "per", "per day"
+            parts = f.split(" ")
+            if any(f in w.split(" ") for w in words):
                 continue
+            if len(parts) == 2:
+                words = [w for w in words if w not in parts]
             words.append(f)
             if len(words) >= self.shown:
                 break
@@ -114,6 +126,14 @@ def _number(src: str, key: str, value: Any, low: float, high: float) -> float:
     if not low <= value <= high:
         raise ContentError(f"{src}: {key} must be between {low} and {high} (got {value!r})")
     return float(value)
+
+
+def _read_as_is(word: str) -> bool:
+    """Whether a feature is written as features() reads it (else it could never match): one or two words, folded,
+    each its own spelling variant. Cheaper than reading it again with words_of, for ~2,000 features a start-up."""
+    if not _FEATURE.match(word) or (fold(word) != word):
+        return False
+    return all(variant(w) == w for w in word.split(" "))
 
 
 def parse_word_model(data: dict, src: str) -> WordModel:
@@ -135,8 +155,9 @@ def parse_word_model(data: dict, src: str) -> WordModel:
         if kw["weight"] == 0:
             raise ContentError(f"{src}: settings.weight must be between 0 and 0.95 and not 0 (got 0)")
     if "only_unnamed" in settings:
-        if not isinstance(settings["only_unnamed"], bool):
-            raise ContentError(f"{src}: settings.only_unnamed must be true or false (got {_got(settings['only_unnamed'])})")
+        value = settings["only_unnamed"]
+        if not isinstance(value, bool):
+            raise ContentError(f"{src}: settings.only_unnamed must be true or false (got {_got(value)})")
         kw["only_unnamed"] = settings["only_unnamed"]
     if "shown" in settings:
         value = settings["shown"]
@@ -163,35 +184,56 @@ def parse_word_model(data: dict, src: str) -> WordModel:
             raise ContentError(f"{src}: {key}.words must be a table of word = weight")
         table = {}
         for word, value in words.items():
-            if not _FEATURE.match(word) or words_of(word) != word.split():
+            if not _read_as_is(word):
                 raise ContentError(f'{src}: {key}.words."{word[:40]}" must be one word or two words as the cues read '
                                    "them (lower case, singular, separated by one space)")
-            table[word] = _number(src, f'{key}.words."{word}"', value, -MAX_WORD_WEIGHT, MAX_WORD_WEIGHT)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) <= MAX_WORD_WEIGHT:
+                _number(src, f'{key}.words."{word}"', value, -MAX_WORD_WEIGHT, MAX_WORD_WEIGHT)  # raises
+            table[word] = float(value)
         weights[cause] = MappingProxyType(table)
     return WordModel(MappingProxyType(biases), MappingProxyType(weights), **kw)
 
 
-def load_word_model(dirs: tuple[Path, ...] | list[Path]) -> WordModel | None:
-    """The last content dir's word_weights.toml (a later file replaces an earlier one whole: a fitted model is one
-    piece), or None when no dir has one."""
-    model = None
-    for directory in dirs:
-        path = Path(directory) / FILE
-        if path.is_file():
-            model = parse_word_model(read_toml(path), _display(path))
-    return model
+def load_word_model(path: Path) -> WordModel:
+    return parse_word_model(read_toml(path), _display(path))
 
 
-_CACHE: dict[int, tuple[Content, WordModel | None]] = {}
+def word_hint(words: WordModel, text: str, read: list, hits: list, book) -> tuple[str, Contribution] | None:
+    """The lean of the message's words as one weak contribution in the language group; with `only_unnamed` only
+    where neither a cue nor a word-list signature named a cause."""
+    if words.only_unnamed and (
+        any(c.weight > 0 for _, c in read)
+        or any(h.producer in book.language_producers and any(w > 0 for w in h.causes.values()) for h in hits)
+    ):
+        return None
+    lean = words.lean(text)
+    if lean is None:
+        return None
+    return lean.cause, Contribution("word-weights", "cue", lean.line(), words.weight, group="language")
 
 
-def word_model_for(content: Content) -> WordModel | None:
-    """The word model of one Content (read once per Content object, like the cues)."""
-    cached = _CACHE.get(id(content))
-    if cached is not None and cached[0] is content:
-        return cached[1]
-    model = load_word_model(content.dirs)
-    if len(_CACHE) >= 16:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[id(content)] = (content, model)
-    return model
+def hinted_read(original, model: WordModel | None):
+    """language.read with the word hint added: never where a known producer's signature read the response (its
+    reading stands, as for the cues), never on a server's stock page, only on an error status."""
+    from wizard403.diagnose.language import producer_reading
+    from wizard403.diagnose.message import extract_message
+
+    def read(primary, hits, book):
+        out, stock = original(primary, hits, book)
+        if model is None or primary is None or primary.status is None or primary.status < 400 or stock:
+            return out, stock
+        if producer_reading(hits, book) is not None:
+            return out, stock
+        hint = word_hint(model, extract_message(primary).text, out, hits, book)
+        return (out + [hint] if hint else out), stock
+
+    return read
+
+
+def install(model: WordModel | None) -> None:
+    """Put the hint over the language layer for this process (the fitting script's runs only)."""
+    from wizard403.diagnose import language
+
+    original = getattr(language, "_unhinted_read", language.read)
+    language._unhinted_read = original
+    language.read = hinted_read(original, model)
