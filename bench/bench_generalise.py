@@ -1,6 +1,6 @@
 """Does the diagnosis generalise? The refusal corpus (tests/corpus/**) scored offline, vendors split in advance.
 
-Run: python bench/bench_generalise.py [--corpus DIR ...] [--show-dev] [--held-out-confusion]
+Run: python bench/bench_generalise.py [--corpus DIR ...] [--show-dev] [--held-out-confusion] [--dev-only]
 
 Every record becomes one recorded Exchange (status, reason, headers, body and the request when the source gave it)
 and goes through the same offline analysis as `wizard403 check --response`. Printed for DEV and HELD-OUT vendors
@@ -150,6 +150,9 @@ def main() -> int:
                              "even counts tell a tuner which families the held-out vendors miss)")
     parser.add_argument("--explain", metavar="ID", action="append", default=[],
                         help="print what the engine read in one DEV record (refused for held-out records)")
+    parser.add_argument("--dev-only", action="store_true",
+                        help="print DEV figures only (no held-out or never-tuned probe figures): for tuning runs, so "
+                             "the held-out figure is looked at once, at the end")
     args = parser.parse_args()
 
     content = load_content()
@@ -163,12 +166,14 @@ def main() -> int:
           f"({elapsed / max(1, len(rows)) * 1e3:.1f} ms per record)")
     readings = load_readings()
     print("\n".join(summarise("DEV", dev, readings)))
-    print("\n".join(summarise("HELD-OUT", held, readings, misses_shown=args.held_out_confusion)))
+    if not args.dev_only:
+        print("\n".join(summarise("HELD-OUT", held, readings, misses_shown=args.held_out_confusion)))
     probes = blind_probes(content)
     if probes:
         (e_right, e_n), (o_right, o_n) = probes
+        never = "" if args.dev_only else f", never-tuned half {o_right}/{o_n} ({o_right / o_n:.1%})"
         print(f"BLIND PROBES (tests/fixtures/readings/probes-2.toml, written without seeing the engine): "
-              f"tuned half {e_right}/{e_n} ({e_right / e_n:.1%}), never-tuned half {o_right}/{o_n} ({o_right / o_n:.1%})")
+              f"tuned half {e_right}/{e_n} ({e_right / e_n:.1%}){never}")
     for rid in args.explain:
         explain(rid, records, content)
     if args.show_dev:
