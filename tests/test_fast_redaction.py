@@ -163,3 +163,59 @@ def test_names_spelled_with_and_without_separators(piece, secrets):
     done = redact.apply_rules(text)
     assert done == redact._apply_rules_plain(text)
     assert not any(secret in done for secret in secrets)
+
+
+# ASCII pieces (the texts whose scans are brought up to date), with the longest words cut in two: an edit can
+# complete a word at either end, or cut one.
+HALVES = ["csrfmiddle", "waretoken", "csrf_middleware_token", "authenticity", "_token", "signature", "Provided",
+          "x-amz-security", "-token", "/incoming", "webhook/"]  # fmt: skip
+ASCII_PIECES = [p for p in PIECES if p.isascii()] + HALVES
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from(ASCII_PIECES), min_size=1, max_size=80).map("".join),
+    st.lists(st.tuples(st.integers(0, 400), st.integers(0, 12), st.sampled_from(ASCII_PIECES + ["", "\u00e9"])), max_size=6),
+)
+def test_scan_brought_up_to_date_is_a_new_scan(text, cuts):
+    """After a rule's edits the next rules read the scan of before, moved and searched again around the edits
+    (prefilter.Words.edited): it must be the scan of the edited text, every word and place, or a rule would miss
+    a secret name an edit made or look for one an edit took away."""
+    text = _long(text)
+    edits, last = [], 0
+    for at, length, piece in sorted(cuts):
+        start = max(at % (len(text) + 1), last)
+        end = min(start + length, len(text))
+        edits.append((start, end, piece))
+        last = end
+    new = "".join(part for (a, b, r), prev in zip(edits, [0] + [b for _, b, _ in edits]) for part in (text[prev:a], r))
+    new += text[edits[-1][1]:] if edits else text
+    words = redact.fast_state().automaton
+    norm = prefilter.normalise(text)
+    done = words.edited(text, norm, words.hits(norm), edits)
+    if done is None:  # not ASCII: the caller scans the edited text whole
+        assert not (text.isascii() and all(r.isascii() for _, _, r in edits))
+        return
+    assert done[0] == prefilter.normalise(new)
+    assert sorted(done[1]) == sorted(words.hits(prefilter.normalise(new)))
+    assert redact._edited_scan(redact._scan_rules(text), new, edits).found.keys() == redact._scan_rules(new).found.keys()
+
+
+def test_scan_brought_up_to_date_finds_words_an_edit_completes_or_cuts():
+    """Every word of the automaton, completed by an edit at each of its places (and cut by one), is found (and
+    lost) by the scan brought up to date as by a new scan: the search around an edit reaches far enough."""
+    words = redact.fast_state().automaton
+    filler = "x " * 80
+    for word in words.words:
+        if not word.isascii():
+            continue
+        spelled = word.decode("ascii")
+        for cut in range(len(spelled) + 1):
+            text = filler + spelled[:cut] + "#" + spelled[cut:] + filler
+            at = len(filler) + cut
+            for edits in ([(at, at + 1, "")], [(at, at + 1, "-")], [(at - 1 if cut else at, at, "#")]):
+                new = text[: edits[0][0]] + edits[0][2] + text[edits[0][1] :]
+                norm = prefilter.normalise(text)
+                done = words.edited(text, norm, words.hits(norm), edits)
+                assert done is not None
+                assert sorted(done[1]) == sorted(words.hits(prefilter.normalise(new))), (spelled, cut, edits)

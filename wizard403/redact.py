@@ -565,10 +565,11 @@ def _path_literal(regex: re.Pattern) -> bytes | None:
 class Scan:
     """What the prefilter found in one text: its normalised form and tag -> spans (see prefilter.Words.scan)."""
 
-    __slots__ = ("text", "norm", "found", "_low", "spellings", "relevant", "counts")
+    __slots__ = ("text", "norm", "found", "hits", "_low", "spellings", "relevant", "counts")
 
-    def __init__(self, text: str, norm: bytes | None, found: dict):
+    def __init__(self, text: str, norm: bytes | None, found: dict, hits: list | None = None):
         self.text, self.norm, self.found, self._low = text, norm, found, None
+        self.hits = hits  # the automaton's (word, start, end) occurrences that `found` was made from
         self.relevant: dict[str, set[str]] | None = None
         self.counts: dict[str, int] = {}  # secret name -> how many times the normalised text holds it
         self.spellings: dict[str, list[tuple[int, int]]] = {}  # secret name -> its spellings' places in the text
@@ -587,11 +588,28 @@ class Scan:
 
 def _scan_rules(text: str) -> Scan:
     norm = prefilter.normalise(text)
-    return Scan(text, norm, fast_state().automaton.scan(norm) if norm is not None else {})
+    if norm is None:
+        return Scan(text, norm, {})
+    words = fast_state().automaton
+    hits = words.hits(norm)
+    return Scan(text, norm, words.found_of(hits), hits)
 
 
-def _sub_at(regex: re.Pattern, text: str, starts: Iterable[int], repl) -> str:
-    """regex.sub(repl, text), given a superset of the positions where its matches can start."""
+def _edited_scan(scan: Scan, new: str, edits: list[tuple[int, int, str]]) -> Scan:
+    """_scan_rules(new), where `new` is scan.text with `edits` made (a rule's replacements): the scan of before
+    brought up to date around the edits (prefilter.Words.edited), or a new one when it cannot be."""
+    old = scan.text
+    if scan.norm is not None and scan.hits is not None and len(new) == len(old) + sum(len(r) - (b - a) for a, b, r in edits):
+        words = fast_state().automaton
+        done = words.edited(old, scan.norm, scan.hits, edits)
+        if done is not None:
+            return Scan(new, done[0], words.found_of(done[1]), done[1])
+    return _scan_rules(new)
+
+
+def _sub_at(regex: re.Pattern, text: str, starts: Iterable[int], repl, edits: list | None = None) -> str:
+    """regex.sub(repl, text), given a superset of the positions where its matches can start; each replacement
+    that changed something is added to `edits` as (start, end, new)."""
     out: list[str] = []
     last = pos = 0
     for start in sorted(set(starts)):
@@ -600,14 +618,17 @@ def _sub_at(regex: re.Pattern, text: str, starts: Iterable[int], repl) -> str:
         m = regex.match(text, start)
         if m is None:
             continue
-        out += [text[last:start], repl(m)]
+        new = repl(m)
+        out += [text[last:start], new]
         last = pos = max(m.end(), start + 1)
+        if edits is not None and new != text[start:last]:
+            edits.append((start, last, new))
     return "".join(out) + text[last:] if out else text
 
 
-def _sub_in(regex: re.Pattern, text: str, spans: Iterable[tuple[int, int]], repl) -> str:
+def _sub_in(regex: re.Pattern, text: str, spans: Iterable[tuple[int, int]], repl, edits: list | None = None) -> str:
     """regex.sub(repl, text), given stretches of text (cut where no match can reach across) outside which no
-    match changes anything."""
+    match changes anything; edits as for _sub_at."""
     out: list[str] = []
     last = 0
     for a, b in sorted(set(spans)):
@@ -616,8 +637,11 @@ def _sub_in(regex: re.Pattern, text: str, spans: Iterable[tuple[int, int]], repl
             m = regex.search(text, pos, b)
             if m is None:
                 break
-            out += [text[last : m.start()], repl(m)]
+            new = repl(m)
+            out += [text[last : m.start()], new]
             last = pos = m.end()
+            if edits is not None and new != m.group(0):
+                edits.append((m.start(), last, new))
     return "".join(out) + text[last:] if out else text
 
 
@@ -713,7 +737,7 @@ def _before_non_space(text: str, i: int) -> str:
     return text[i] if i >= 0 else ""
 
 
-def _fast_json(text: str, scan: Scan) -> str:
+def _fast_json(text: str, scan: Scan, edits: list | None = None) -> str:
     starts = set()
     for start, _ in _name_positions(scan, "json"):
         c = text.rfind('"', 0, start)
@@ -724,10 +748,10 @@ def _fast_json(text: str, scan: Scan) -> str:
         return text
     if not all(_json_free(text, c) for c in starts):
         return _JSON_PAIR_RE.sub(_json_repl, text)
-    return _sub_at(_JSON_PAIR_RE, text, starts, _json_repl)
+    return _sub_at(_JSON_PAIR_RE, text, starts, _json_repl, edits)
 
 
-def _fast_query(text: str, scan: Scan) -> str:
+def _fast_query(text: str, scan: Scan, edits: list | None = None) -> str:
     spans = []
     for start, end in _name_positions(scan, "query"):
         spans.append(_stretch(text, start, _QUERY_STOPS, " \t\n\r\x0b\x0c\"'<>#"))
@@ -737,22 +761,22 @@ def _fast_query(text: str, scan: Scan) -> str:
             j = max(text.rfind(ch, 0, p) for ch in "?&;")
             if j >= 0 and p - j <= 81 and not _QUERY_NAME_BAD.search(text, j + 1, p):
                 spans.append(_stretch(text, p, _QUERY_STOPS, " \t\n\r\x0b\x0c\"'<>#"))
-    return _sub_in(_QUERY_PAIR_RE, text, spans, _query_repl) if spans else text
+    return _sub_in(_QUERY_PAIR_RE, text, spans, _query_repl, edits) if spans else text
 
 
-def _fast_bare(text: str, scan: Scan) -> str:
+def _fast_bare(text: str, scan: Scan, edits: list | None = None) -> str:
     spans = [_stretch(text, start, _BARE_STOPS, "&,;}<>") for start, _ in _name_positions(scan, "bare")]
-    return _sub_in(_BARE_PAIR_RE, text, spans, _bare_repl) if spans else text
+    return _sub_in(_BARE_PAIR_RE, text, spans, _bare_repl, edits) if spans else text
 
 
-def _fast_xml(text: str, scan: Scan) -> str:
+def _fast_xml(text: str, scan: Scan, edits: list | None = None) -> str:
     starts = []
     for start, _ in _name_positions(scan, "xml"):
         c = text.rfind("<", 0, start)
         if c >= 0 and _XML_TAG_CHARS.fullmatch(text, c + 1, start):
             starts.append(c)
     # A match never starts inside another (its only other "<" is followed by "/"), so only these can change.
-    return _sub_at(_XML_PAIR_RE, text, starts, _xml_repl) if starts else text
+    return _sub_at(_XML_PAIR_RE, text, starts, _xml_repl, edits) if starts else text
 
 
 # An HTML input's name="..." in the normalised text; its value, spaces taken out, is the name's key.
@@ -791,23 +815,26 @@ def apply_rules_fast(text: str, rescan, scan: Scan | None = None) -> str:
     if scan.plain:
         return _apply_rules_plain(text)
 
-    def step(new: str) -> bool:
+    def step(new: str, edits: list | None = None) -> bool:
+        # After a rule changed the text, the next rules read the scan of what it gave: brought up to date around
+        # the rule's edits when the rule told them (`edits`), else made again.
         nonlocal text, scan
         if new == text:
             return False
-        text, scan = new, rescan(new)
+        scan = _edited_scan(scan, new, edits) if edits and rescan is _scan_rules else rescan(new)
+        text = new
         return True
 
     # Each block below is the fast form of _PLAIN_STEPS[n], in that order. A rule's result holds only characters
     # of its input and ASCII fingerprints, so a text the fast path can read stays one; should it not, the plain
     # rules go on from the next rule.
     if "eyj" in scan.found and "eyJ" in text:
-        if step(_sub_at(JWT_RE, text, prefilter.finds(text, "eyJ"), _jwt_repl)) and scan.plain:
+        if step(_sub_at(JWT_RE, text, prefilter.finds(text, "eyJ"), _jwt_repl, edits := []), edits) and scan.plain:
             return _apply_rules_plain(text, 1)
     if any(h in text for h in _TOKEN_HINTS):
         starts = [m.start() for m in _SK.finditer(text)]  # "sk-" has no word of its own in the automaton
         starts += [i for lit in _TOKEN_LITERALS if ("tok", lit) in scan.found for i in prefilter.finds(text, lit)]
-        if starts and step(_sub_at(TOKENS_RE, text, starts, _token_repl)) and scan.plain:
+        if starts and step(_sub_at(TOKENS_RE, text, starts, _token_repl, edits := []), edits) and scan.plain:
             return _apply_rules_plain(text, 2)
     if _paths_re() is not None:
         if state.paths_always or any(type(t) is tuple and t[0] == "path" for t in scan.found):
@@ -820,28 +847,28 @@ def apply_rules_fast(text: str, rescan, scan: Scan | None = None) -> str:
         for m in _USERINFO_AT.finditer(text):
             q = m.start()
             starts += range(max(0, q - 16), q - 1)
-        if starts and step(_sub_at(_USERINFO_RE, text, starts, _userinfo_repl)) and scan.plain:
+        if starts and step(_sub_at(_USERINFO_RE, text, starts, _userinfo_repl, edits := []), edits) and scan.plain:
             return _apply_rules_plain(text, 4)
     if " " in text or "\t" in text:
         words = [w for w in _SCHEME_WORDS if ("scheme", w) in scan.found]
         starts = [i for w in words for i in prefilter.finds(scan.low, w)]
-        if starts and step(_sub_at(BEARER_RE, text, starts, _bearer_repl(text))) and scan.plain:
+        if starts and step(_sub_at(BEARER_RE, text, starts, _bearer_repl(text), edits := []), edits) and scan.plain:
             return _apply_rules_plain(text, 5)
     if '"' in text and ":" in text:
-        if step(_fast_json(text, scan)) and scan.plain:
+        if step(_fast_json(text, scan, edits := []), edits) and scan.plain:
             return _apply_rules_plain(text, 6)
     if "=" in text:
-        if step(_fast_query(text, scan)) and scan.plain:
+        if step(_fast_query(text, scan, edits := []), edits) and scan.plain:
             return _apply_rules_plain(text, 7)
         if "value" in scan.found and "name=" in scan.found and _input_may_change(scan) and "value" in scan.low:
             starts = [m.start() for m in _INPUT_HEADS.finditer(scan.low)]
-            if starts and step(_sub_at(_INPUT_RE, text, starts, _input_repl)) and scan.plain:
+            if starts and step(_sub_at(_INPUT_RE, text, starts, _input_repl, edits := []), edits) and scan.plain:
                 return _apply_rules_plain(text, 8)
     if "=" in text or ":" in text:
-        if step(_fast_bare(text, scan)) and scan.plain:
+        if step(_fast_bare(text, scan, edits := []), edits) and scan.plain:
             return _apply_rules_plain(text, 9)
     if "</" in text:
-        step(_fast_xml(text, scan))
+        step(_fast_xml(text, scan, edits := []), edits)
     return text
 
 

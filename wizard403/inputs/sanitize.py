@@ -39,8 +39,9 @@ from wizard403.redact import (
     pinned_key,
     redact_form,
     redact_header,
+    secrets_of_json,
 )
-from wizard403.scrub import Scrubber, pairs_key
+from wizard403.scrub import HarSecrets, Scrubber, pairs_key
 
 # Headers whose value is (or holds) a URL: their query strings can carry tokens.
 _URL_HEADERS = frozenset({"referer", "location", "origin", "content-location", "link", ":path", "refresh"})
@@ -98,7 +99,7 @@ def sanitize_har(
     source = read_har(src, max_bytes, progress)
     report = SanitizeReport()
     with pinned_key():  # one key for the whole copy
-        registry = Scrubber.for_har(_registry_view(item) for item in source.entries)
+        registry = _registry(source.entries)
         report.secrets = len(registry)
         scrubber = _Scrubber(registry, report)
         _write(dst, lambda out: _stream(source, scrubber, out, indent=2 if source.size < _INDENT_LIMIT else None))
@@ -113,53 +114,56 @@ class _RegistryContent(msgspec.Struct):
     encoding: Any = UNSET
 
 
+class _RegistryRequest(msgspec.Struct):
+    url: Any = UNSET
+    # Each name/value object a raw slice: the registry reads each distinct one once (HarSecrets.add_listed).
+    headers: list[msgspec.Raw] | UnsetType = UNSET
+    cookies: list[msgspec.Raw] | UnsetType = UNSET
+    queryString: list[msgspec.Raw] | UnsetType = UNSET
+    postData: Any = UNSET
+
+
 class _RegistryResponse(msgspec.Struct):
-    headers: Any = UNSET
-    cookies: Any = UNSET
+    headers: list[msgspec.Raw] | UnsetType = UNSET
+    cookies: list[msgspec.Raw] | UnsetType = UNSET
     redirectURL: Any = UNSET
     content: _RegistryContent | UnsetType = UNSET
 
 
 class _RegistryEntry(msgspec.Struct):
-    request: Any = UNSET
+    request: _RegistryRequest | UnsetType = UNSET
     response: _RegistryResponse | UnsetType = UNSET
 
 
 _REGISTRY_VIEW = msgspec.json.Decoder(_RegistryEntry)
+_NO_REQUEST = _RegistryRequest()
+_NO_RESPONSE = _RegistryResponse()
 
 
-def _registry_view(item: Any) -> Any:
-    """What Scrubber.for_har reads of an entry, without decoding its response body unless the registry reads it
-    (a JSON answer's token fields): the same dictionaries, with any other body left out."""
-    view = decode_view(item, _REGISTRY_VIEW) if isinstance(item, msgspec.Raw) else None
-    if view is None:
-        return decode(item)
-    entry: dict[str, Any] = {}
-    if view.request is not UNSET:
-        entry["request"] = view.request
-    resp = view.response
-    if resp is UNSET:
-        return entry
-    response = entry["response"] = {k: getattr(resp, k) for k in ("headers", "cookies", "redirectURL") if getattr(resp, k) is not UNSET}
-    if resp.content is UNSET:
-        return entry
-    content = response["content"] = {}
-    if resp.content.encoding is not UNSET:
-        content["encoding"] = resp.content.encoding
-    raw = resp.content.text
-    if raw is UNSET:
-        return entry
-    if content.get("encoding"):  # a body with an encoding is never read for secrets: its value does not matter
-        content["text"] = None
-        return entry
-    head = string_head(raw, 64)
-    if head is None:  # not a string
-        content["text"] = decode(raw)
-    elif head.lstrip()[:1] in ("{", "[") or (not head.strip() and len(head) >= 64):
-        content["text"] = decode(raw)  # a JSON answer (or a long run of spaces before something)
-    else:
-        content["text"] = ""  # a string the registry does not read
-    return entry
+def _registry(entries: list[Any]) -> Scrubber:
+    """Scrubber.for_har of the entries, read through a view that leaves out the response bodies the registry
+    never reads and keeps each header, cookie and parameter object raw, so that the objects entries repeat are
+    decoded once (HarSecrets.add_listed); an entry the view does not fit is decoded in full."""
+    reader = HarSecrets(Scrubber())
+    scrubber = reader.scrubber
+    for item in entries:
+        view = decode_view(item, _REGISTRY_VIEW) if isinstance(item, msgspec.Raw) else None
+        if view is None:
+            reader.add(decode(item))
+            continue
+        resp = _NO_RESPONSE if view.response is UNSET else view.response
+        reader.add_listed(_NO_REQUEST if view.request is UNSET else view.request, resp, decode)
+        # add()'s last step: the token fields of a JSON answer (a body with an encoding is never read).
+        content = resp.content
+        if content is UNSET or content.text is UNSET or content.encoding:
+            continue
+        head = string_head(content.text, 64)
+        if head is None or not (head.lstrip()[:1] in ("{", "[") or (not head.strip() and len(head) >= 64)):
+            continue  # not a string, or one that does not start as JSON
+        text = decode(content.text)
+        if text and len(text) < 1_000_000 and text.lstrip()[:1] in ("{", "["):
+            scrubber.update(secrets_of_json(text.lstrip()))
+    return scrubber
 
 
 def _pairs(items: Any) -> list[tuple[str, str]]:
