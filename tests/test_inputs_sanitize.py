@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
 from wizard403.errors import InputError
 from wizard403.inputs.har import open_har
 from wizard403.inputs.sanitize import sanitize_har
-from wizard403.redact import fingerprint, redact_header
+from wizard403.redact import fingerprint, inert_cookie_value, redact_header
 
 FIXTURES = Path(__file__).parent / "fixtures" / "har"
 REAL = Path(__file__).parent / "fixtures" / "real-har"
@@ -141,12 +142,15 @@ def test_real_exports_lose_their_cookies(tmp_path):
                 if header["name"].lower() == "cookie":
                     values |= {p.split("=", 1)[1] for p in header["value"].split("; ") if "=" in p}
             values |= {c["value"] for c in entry["request"].get("cookies", [])}
-        values = {v for v in values if len(v) >= 12}
+        # a cookie whose value is only the site's own address is no credential: that address stays readable
+        addresses = {v for v in values if inert_cookie_value(v)}
+        values = {v for v in values if len(v) >= 12} - addresses
         assert len(values) > 5
         dst = tmp_path / name
         sanitize_har(src, dst)
         text = dst.read_text()
         assert [v for v in values if v in text] == []
+        assert all(unquote(v) in text or v in text for v in addresses)
         assert len(open_har(dst)) == len(doc["log"]["entries"])
 
 

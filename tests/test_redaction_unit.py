@@ -346,3 +346,14 @@ def test_input_error_sentences_show_the_input_redacted(call):
     with pytest.raises(InputError) as caught:
         call()
     assert "PWcanary9" not in str(caught.value) and "[redacted sha256:" in str(caught.value)
+
+
+def test_a_cookie_that_holds_only_a_web_address_is_no_secret_but_a_capability_link_is():
+    from wizard403.redact import inert_cookie_value, secrets_of_headers
+
+    assert inert_cookie_value("http%3A%2F%2Fwww.cnn.com") and inert_cookie_value("https://shop.example.com/en/cart/")
+    for value in ("https://x.example/s/a1b2c3d4e5", "https://x.example/reset?token=abc", "https://u:pw@x.example/",
+                  "https://x.example/#access_token=abc", "sessid-8f3a9c", "12345678"):
+        assert not inert_cookie_value(value), value
+    found = secrets_of_headers([("Cookie", "edition=http%3A%2F%2Fwww.cnn.com; sid=8f3a9c27d1e4")])
+    assert "8f3a9c27d1e4" in found and "http%3A%2F%2Fwww.cnn.com" not in found

@@ -158,6 +158,24 @@ def is_url_header(name: str) -> bool:
     return secret_name_key(name) in secret_names().get("headers.urls")
 
 
+# A cookie whose value is only a web address (a "return to" page, a preferred edition: "http%3A%2F%2Fwww.cnn.com"):
+# scheme, host and a path of plain words (letters and hyphens) or short numbers, with no query, fragment, user info or
+# token-like segment (a share link's "s/a1b2c3" is a capability, so it stays a secret).
+_PLAIN_ADDRESS = re.compile(
+    r"https?://[a-z0-9.-]+(?::\d{1,5})?(?:/(?:[a-z][a-z-]{0,29}(?:\.[a-z0-9]{1,5})?|\d{1,8})?)*/?", re.I
+)
+
+
+def inert_cookie_value(value: str) -> bool:
+    """True for a cookie value that can act as no credential, so it is not hunted elsewhere in a file (its own
+    cookie is still replaced): a short number, or a plain web address. Hunting those replaced every mention of the
+    site's own address in every page of a HAR."""
+    if value.isdigit() and len(value) < 8:
+        return True
+    text = unquote(value) if "%" in value else value
+    return len(text) <= 200 and _PLAIN_ADDRESS.fullmatch(text) is not None
+
+
 @functools.lru_cache(maxsize=16384)
 def is_secret_param(name: str) -> bool:
     """A query-string (or form) parameter whose value is a secret."""
@@ -1079,7 +1097,7 @@ def secrets_of_headers(headers: Iterable[tuple[str, str]]) -> set[str]:
                 src = line if lname == "cookie" else line.split(";", 1)[0]
                 for part in src.split(";"):
                     _, eq, val = part.strip().partition("=")
-                    if eq and val:
+                    if eq and val and not inert_cookie_value(val):
                         found.add(val)
                         if val.startswith('"') and val.endswith('"'):
                             found.add(val[1:-1])

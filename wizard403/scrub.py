@@ -343,7 +343,7 @@ class HarSecrets:
         for items in (req.get("cookies"), resp.get("cookies")):
             if not self._given_before("cookies", items):
                 for cookie in _har_pairs(items):
-                    if not (cookie[1].isdigit() and len(cookie[1]) < 8):
+                    if not redact.inert_cookie_value(cookie[1]):
                         scrubber.add(cookie[1], "cookie")
         post = req.get("postData") if isinstance(req.get("postData"), dict) else {}
         if isinstance(post.get("text"), str):
@@ -416,7 +416,7 @@ class HarSecrets:
         elif kind == "query":
             got = [x for name, value in pairs if value and redact.is_secret_param(name) for x in (value, unquote(value))]
         else:
-            got = [value for _, value in pairs if not (value.isdigit() and len(value) < 8)]
+            got = [value for _, value in pairs if not redact.inert_cookie_value(value)]
         self._items[kind][bytes(raw)] = got
         return got
 
