@@ -132,7 +132,7 @@ def test_fast_path_knows_the_rules_it_stands_in_for():
     for pattern in redact.TOKEN_PATTERNS:  # every token shape begins with one of the literals the fast path finds
         sample = {
             r"\bsk-": "sk-" + "a" * 24, r"\b(?:AKIA|ASIA)": "AKIA" + "A" * 16, r"\bAIza": "AIza" + "a" * 35,
-            r"\bnpm_": "npm_" + "a" * 36, r"\bpypi-": "pypi-" + "a" * 50,
+            r"\bnpm_": "npm_" + "a" * 36, r"\bpypi-": "pypi-" + "a" * 50, r"\bya29": "ya29." + "a" * 24,
         }  # fmt: skip
         text = next((v for k, v in sample.items() if pattern.pattern.startswith(k)), None)
         if text is not None:
@@ -219,3 +219,10 @@ def test_scan_brought_up_to_date_finds_words_an_edit_completes_or_cuts():
                 done = words.edited(text, norm, words.hits(norm), edits)
                 assert done is not None
                 assert sorted(done[1]) == sorted(words.hits(prefilter.normalise(new))), (spelled, cut, edits)
+
+
+def test_a_google_access_token_in_a_long_body_is_found_by_the_fast_path_as_by_the_plain_one():
+    scrubber = Scrubber(SECRETS)
+    text = _long("page text ya29.a0AfH6SMBq3kD9xYzT7wVbNcM2pLq8rS1tUvWx more text ")
+    assert scrubber.scrub(text) == redact._apply_rules_plain(scrubber._known_plain(text))
+    assert "ya29.a0Af" not in scrubber.scrub(text)

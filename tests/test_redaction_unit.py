@@ -357,3 +357,12 @@ def test_a_cookie_that_holds_only_a_web_address_is_no_secret_but_a_capability_li
         assert not inert_cookie_value(value), value
     found = secrets_of_headers([("Cookie", "edition=http%3A%2F%2Fwww.cnn.com; sid=8f3a9c27d1e4")])
     assert "8f3a9c27d1e4" in found and "http%3A%2F%2Fwww.cnn.com" not in found
+
+
+def test_a_google_access_token_is_redacted_wherever_it_sits():
+    from wizard403.redact import apply_rules
+
+    token = "ya29.a0AfH6SMBq3kD9xYzT7wVbNcM2pLq8rS1tUvWx"
+    for text in (f"403 Client Error: Forbidden for url: https://x.test/u/{token}/files",
+                 f"the token was {token}, sent as is", f'{{"access":"{token}"}}'):
+        assert token not in apply_rules(text) and "ya29.a0Af" not in apply_rules(text)

@@ -287,4 +287,4 @@ async def test_a_pasted_program_error_opens_the_wizard_with_the_status_it_states
         assert isinstance(app.screen, StepScreen), screen_prose(app)
         assert app.session.exchanges[0].status == 403
         assert app.session.target.url == "https://api.example.com/v1/reports"
-        assert any("the status 403 was read from the text" in n.message for n in app._notifications), "the user is told"
+        assert any("the text states the status 403" in n.message for n in app._notifications), "the user is told"

@@ -205,3 +205,16 @@ async def test_help_lists_the_keys_that_fire_now_in_words(own_lab):
         await pilot.press("f10")
         await settle(app, pilot)
         assert not isinstance(app.screen, HelpScreen), "the user's own help key closes help again"
+
+
+def test_a_keys_toml_value_that_is_no_key_name_is_refused_with_a_warning(tmp_path):
+    """A value with a newline or a terminal escape would end the help's key table or reach the screen raw: it is
+    not a key, so the default stays and the warning names the binding (never echoing the value)."""
+    from wizard403.tui.keys import load_keymap
+
+    path = tmp_path / "keys.toml"
+    path.write_text('[keys]\nnext = "ctrl+n\\n\\n# PWNED"\nmode = "f2\\u001b]0;TITLE\\u0007"\nsummary = "f9"\nhelp = "f1,f10"\n')
+    keymap, warning = load_keymap(path)
+    assert keymap == {"summary": "f9", "help": "f1,f10"}
+    assert warning is not None and "not key names" in warning and "mode, next" in warning
+    assert "PWNED" not in warning and "\x1b" not in warning

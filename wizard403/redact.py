@@ -223,8 +223,9 @@ TOKEN_PATTERNS = (
     re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
     re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"),
     re.compile(r"\bpypi-[A-Za-z0-9_-]{50,}"),
+    re.compile(r"\bya29\.[A-Za-z0-9_-]{20,}"),  # a Google OAuth access token
 )
-_TOKEN_HINTS = ("_", "xox", "AKIA", "ASIA", "sk-", "AIza", "pypi-")
+_TOKEN_HINTS = ("_", "xox", "AKIA", "ASIA", "sk-", "AIza", "pypi-", "ya29.")
 # All shapes in one pass (a text is scanned once, not once per shape).
 TOKENS_RE = re.compile("|".join(f"(?:{p.pattern})" for p in TOKEN_PATTERNS))
 # A scheme word followed by something token-shaped (8+ characters with a digit), not by an ordinary word.
@@ -442,7 +443,7 @@ class _Lazy:
 # Every match of each token shape starts with one of these literals (after its leading \b).
 _TOKEN_LITERALS = ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xoxa-", "xoxb-", "xoxp-", "xoxo-",
                    "xoxs-", "xoxr-", "xoxe-", "AKIA", "ASIA", "sk_live_", "rk_live_", "glpat-", "AIza", "npm_",
-                   "pypi-", "sk-")  # fmt: skip
+                   "pypi-", "ya29.", "sk-")  # fmt: skip
 _SCHEME_WORDS = ("bearer", "basic", "token", "digest")
 # Characters no match can contain: the pair rules' matches lie between two of them.
 _BARE_STOPS = _Lazy(r"[&,;}<>]")
@@ -490,7 +491,7 @@ def _rule_words_for(names: SecretNames) -> tuple[tuple[bytes, object], ...]:
 # The rules' patterns the fast path below was written for (a digest of them): were one changed without the fast
 # path, the fast path would stand aside (every text the plain way) rather than guess; tests/test_fast_redaction.py
 # fails until both agree again.
-FAST_PATH_WRITTEN_FOR = "b4573dab49af1cd7"
+FAST_PATH_WRITTEN_FOR = "c2d9b6bd22a05838"
 
 
 def rules_digest() -> str:

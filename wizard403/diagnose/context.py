@@ -16,8 +16,8 @@ the URL path is telling us the token was not applied, not that none was sent. Fa
 - `csrf-token-sent`: an anti-forgery token travels with it (an X-CSRF-Token style header or a csrf/xsrf/antiforgery
   cookie), so the server checks one;
 - `csrf-token-offered`: the refusal itself hands out or asks for an anti-forgery token (an X-CSRF-Token style
-  response header, such as SAP's "x-csrf-token: Required" or Roblox's fresh token, or one named in
-  Access-Control-Expose-Headers): the server wants that token sent back with the change;
+  response header, such as SAP's "x-csrf-token: Required" or Roblox's fresh token; a CORS list that merely names
+  one does not count): the server wants that token sent back with the change;
 - `script-client`: the request's User-Agent is a scripting tool's default (python-requests, curl, Go-http-client,
   okhttp, axios…) or empty, which many sites refuse by policy;
 - `directory-path`: a GET or HEAD for a folder address (the path ends in "/", the site's root aside);
@@ -197,9 +197,8 @@ def facts_of(exchange: Exchange | None) -> frozenset[str]:
     cookies = " ".join(headers.get_all("cookie"))
     if names & _CSRF_HEADERS or any(_CSRF_COOKIE.search(part.split("=", 1)[0]) for part in cookies.split(";")):
         out.add("csrf-token-sent")
-    offered = {n.lower() for n, _ in exchange.response_headers} & _CSRF_HEADERS
-    exposed = (exchange.response_headers.get("access-control-expose-headers") or "").lower()
-    if offered or any(part.strip() in _CSRF_HEADERS for part in exposed.split(",")):
+    # the header itself, not a CORS list naming it (Access-Control-Expose-Headers is static, sent on every answer)
+    if {n.lower() for n, _ in exchange.response_headers} & _CSRF_HEADERS:
         out.add("csrf-token-offered")
     agent = headers.get("user-agent")
     if "request-known" in out and (agent is not None and (not agent.strip() or _SCRIPT_AGENT.match(agent.strip()))):

@@ -268,71 +268,82 @@ def _from_verbose(raw: bytes) -> tuple[bytes, str, str]:
 # What users paste is often not the response but the error their program printed: "403 Client Error: Forbidden for
 # url: …" (requests), "Request failed with status code 403" (axios), "HTTP Error 403: Forbidden" (urllib), "(403)
 # Forbidden" (.NET), or a JSON body whose "code" or "status" field is 403. When such text states exactly one refusal
-# status, that status is read from it and the user is told so; two different ones are left to the user to choose.
+# status, that status is read from it and the user is told so; a text that states two (a stock page's "Forbidden"
+# beside "a 404 Not Found error was encountered" while finding its error page) is left to the user. Only the shapes
+# programs print count, never a number in prose ("if you see error 404", "401 lines processed"), and only codes
+# that have a reason phrase.
 
 _STATED_TEXT_CAP = 64 * 1024
 _STATED_RES = (
-    re.compile(r"\b([45]\d\d) (?:Client|Server) Error\b(?:[^\r\n]*? for url: (https?://[^\s'\"<>]+))?", re.I),
-    re.compile(r"\b(?:Request|request) failed with status(?: code)? ([45]\d\d)\b"),
+    re.compile(r"\b([45]\d\d) (?:Client|Server) Error\b(?:[^\r\n]{0,200}? for url: (https?://[^\s'\"<>]+))?", re.I),
+    re.compile(r"\b[Rr]equest failed with status(?: code)? ([45]\d\d)\b"),
     re.compile(r"\bHTTP(?: Error| error| status(?: code)?)?[ :]+([45]\d\d)\b"),
     re.compile(r"\bnot indicate success: ([45]\d\d)\b|\breturned an error: \(([45]\d\d)\)", re.I),
-    re.compile(r"[\"']?\b(?:status|status_?code|http_?code|code|statusCode)[\"']?\s*[:=]\s*[\"']?([45]\d\d)\b(?![.\d])", re.I),
-    re.compile(r"\[status code\] ([45]\d\d)\b|\berror(?: code)?[ :]+([45]\d\d)\b", re.I),
+    re.compile(r"[\"'](?:status|status_?code|http_?code|http_?status|code|statusCode)[\"']\s*:\s*[\"']?([45]\d\d)\b(?![.\d])",
+               re.I),
+    re.compile(r"\[status code\] ([45]\d\d)\b"),
 )
-_CODE_PHRASE_RE = re.compile(r"(?<![\d.])([45]\d\d)[ :()-]{1,3}([A-Za-z][A-Za-z '-]{2,40})")
+# "403 Forbidden", "(429) Too Many Requests", "<-- 401 Unauthorized": a code followed by its own reason phrase
+_CODE_PHRASE_RE = re.compile(r"(?<![\d.?&=/])([45]\d\d)[ :()-]{1,3}([A-Za-z][A-Za-z '-]{2,40})")
+# a stock page's reason phrase on a line of its own ("Forbidden"), or as a title or heading
+_LONE_PHRASE_RE = re.compile(r"^[ \t]*(?:<(?:title|h1|h2)>)?[ \t]*([A-Z][A-Za-z ]{4,30}?)[ \t.]*(?:</(?:title|h1|h2)>)?[ \t]*$",
+                             re.M)
+_PHRASES = {phrase.lower(): int(code) for code, phrase in
+            ((c.value, c.phrase) for c in HTTPStatus if 400 <= c.value <= 599)}
 
 
-def _statements(data: bytes | str) -> tuple[dict[int, str], str]:
-    """Every refusal status the text states, with the words that state it, and a URL an error message names."""
+def _statements(data: bytes | str) -> tuple[set[int], str]:
+    """Every refusal status the text states, and a URL a program's error message names ("" when none)."""
     text = data if isinstance(data, str) else bytes(data[:_STATED_TEXT_CAP]).decode("utf-8", "replace")
     text = text[:_STATED_TEXT_CAP]
-    found: dict[int, str] = {}
+    found: set[int] = set()
     url = ""
     for pattern in _STATED_RES:
         for match in pattern.finditer(text):
             groups = [g for g in match.groups() if g]
-            codes = [g for g in groups if g.isdigit()]
-            if codes:  # the words without the address they may name (it can carry a key)
-                found.setdefault(int(codes[0]), re.split(r"\s*(?:for url:\s*)?https?://", match.group(0))[0].strip())
+            codes = [int(g) for g in groups if g.isdigit() and _phrase(int(g))]
+            if codes:
+                found.add(codes[0])
             named = [g for g in groups if g.startswith("http")]
             if named and not url:
                 url = named[0].rstrip(".,;:)]'\"")
-    for match in _CODE_PHRASE_RE.finditer(text):  # "403 Forbidden", "(429) Too Many Requests"
+    for match in _CODE_PHRASE_RE.finditer(text):
         code = int(match.group(1))
         phrase = _phrase(code)
         if phrase and match.group(2).lower().startswith(phrase.lower()):
-            found.setdefault(code, f"{code} {phrase}")
+            found.add(code)
+    for match in _LONE_PHRASE_RE.finditer(text):
+        code = _PHRASES.get(match.group(1).strip().lower())
+        if code is not None:
+            found.add(code)
     return found, url
 
 
-def stated_status(data: bytes | str) -> tuple[int, str, str] | None:
-    """(status, the words that state it, a URL they name or "") when the text states exactly one refusal status
-    (4xx or 5xx) in a program's error message or a JSON field; None when it states none or several."""
+def stated_status(data: bytes | str) -> tuple[int, str] | None:
+    """(status, a URL the message names or "") when the text states exactly one refusal status (4xx or 5xx) the way
+    a program's error message or a JSON field does; None when it states none or several."""
     found, url = _statements(data)
-    if len(found) != 1:
-        return None
-    ((code, words),) = found.items()
-    return code, words[:80], url
+    return (next(iter(found)), url) if len(found) == 1 else None
 
 
 def parse_pasted_response(
     data: bytes | str, status: int | None = None, url: str = "", method: str = "GET"
 ) -> tuple[Exchange, str | None]:
     """parse_raw_response, and where the text has no status line but states one status in words (a program's error
-    message, a JSON body's "code": 403), that status: (exchange, a sentence saying where the status came from)."""
+    message, a JSON body's "code": 403), that status: (exchange, a sentence saying where the status came from).
+    The sentence quotes nothing of the text, so nothing a secret could hide in reaches it."""
     try:
         return parse_raw_response(data, status=status, url=url, method=method), None
     except NoStatusLine as err:
-        stated = stated_status(data)
-        if stated is None:
-            several = sorted(_statements(data)[0])
-            if len(several) > 1:
-                raise InputError(
-                    "the response has no status line and its text names several statuses "
-                    f"({', '.join(map(str, several))}); give the one you got along with the body."
-                ) from None
+        found, named_url = _statements(data)
+        if len(found) > 1:
+            raise InputError(
+                "the response has no status line and its text names several statuses "
+                f"({', '.join(map(str, sorted(found)))}); give the one you got along with the body."
+            ) from None
+        if not found:
             raise err from None
-    code, words, named_url = stated
+    code = next(iter(found))
     from wizard403.request import validate_url
 
     if named_url and not url:
@@ -344,6 +355,7 @@ def parse_pasted_response(
             remember(secrets_of_url(url))  # the message quotes the request's address: its secrets too
     exchange = parse_raw_response(data, status=code, url=url, method=method)
     return exchange, (
-        f"There was no status line: the status {code} was read from the text (“{redact_input(words)}”). "
-        "Give the status along with the body if that is not the status you got."
+        f"There was no status line: the text states the status {code} {_phrase(code)} (as a program's error message "
+        "or a JSON field does), so that status is analysed. Give the status along with the body if it is not the one "
+        "you got."
     )

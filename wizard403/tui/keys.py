@@ -12,6 +12,7 @@ The defaults avoid ctrl+b (tmux's prefix) and ctrl+a (screen's).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 
@@ -59,6 +60,11 @@ def effective_keys(overrides: dict[str, str] | None = None) -> dict[str, str]:
     return {**DEFAULT_KEYS, **(overrides or {})}
 
 
+# A key as Textual names it ("ctrl+n", "f9", "escape", "question_mark", "ctrl+shift+a"), or several separated by
+# commas: anything else (spaces, newlines, escape sequences) is not a key and is refused with a warning.
+_KEY_TEXT = re.compile(r"[A-Za-z0-9_+-]{1,40}(?:,[A-Za-z0-9_+-]{1,40}){0,3}")
+
+
 def config_path() -> Path:
     base = os.environ.get("WIZARD403_CONFIG_DIR") or os.path.join(
         os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config"), "wizard403"
@@ -78,10 +84,16 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
     keys = data.get("keys", {})
     if not isinstance(keys, dict):
         return {}, f"{path}: ignored, [keys] must be a table of binding = key."
-    unknown = sorted(set(keys) - set(DEFAULT_KEYS))
-    good = {k: str(v) for k, v in keys.items() if k in DEFAULT_KEYS and isinstance(v, str) and v}
-    warning = f"{path}: unknown binding ids ignored: {', '.join(unknown)}." if unknown else None
-    return good, warning
+    unknown = sorted(str(k) for k in set(keys) - set(DEFAULT_KEYS))
+    known = {k: v for k, v in keys.items() if k in DEFAULT_KEYS}
+    good = {k: v for k, v in known.items() if isinstance(v, str) and _KEY_TEXT.fullmatch(v)}
+    bad = sorted(set(known) - set(good))
+    problems = []
+    if unknown:
+        problems.append(f"unknown binding ids ignored: {', '.join(unknown)}")
+    if bad:
+        problems.append(f"keys that are not key names (such as ctrl+n or f9) ignored for: {', '.join(bad)}")
+    return good, (f"{path}: {'; '.join(problems)}." if problems else None)
 
 
 def key(binding_id: str) -> str:
