@@ -202,6 +202,7 @@ def test_unusable_input_gives_one_sentence(data, status, words):
         ('{"statusCode":403,"error":"Forbidden","message":"Forbidden"}', 403),
         ("Client error response [url] https://api.ovh.com/1.0/sms [status code] 403 [reason phrase] Forbidden", 403),
         ("<-- 403 Forbidden https://api.bitbucket.org/user (212ms)", 403),
+        ("httpx.HTTPStatusError: Client error '403 Forbidden' for url 'https://api.example.com/v1'", 403),
     ],
 )
 def test_a_status_stated_by_a_programs_error_is_read_from_it(text, status):
@@ -274,3 +275,10 @@ def test_the_address_an_error_names_is_the_request_and_its_key_is_kept_secret(tm
     assert "https://maps.example.com/api?key=" in proc.stdout, "the report names the request the error was about"
     assert "the text states the status 403 Forbidden" in proc.stdout
     assert secret not in proc.stdout + proc.stderr
+
+
+def test_the_address_httpx_names_is_taken_as_the_request():
+    exchange, _ = parse_pasted_response(
+        "httpx.HTTPStatusError: Client error '403 Forbidden' for url 'https://api.example.com/v1/items?page=2'"
+    )
+    assert (exchange.status, exchange.url) == (403, "https://api.example.com/v1/items?page=2")

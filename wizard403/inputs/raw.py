@@ -282,6 +282,8 @@ _STATED_RES = (
     re.compile(r"[\"'](?:status|status_?code|http_?code|http_?status|code|statusCode)[\"']\s*:\s*[\"']?([45]\d\d)\b(?![.\d])",
                re.I),
     re.compile(r"\[status code\] ([45]\d\d)\b"),
+    # httpx: Client error '403 Forbidden' for url 'https://…'
+    re.compile(r"\b(?:Client|Server) error '([45]\d\d) [^'\r\n]{0,60}' for url '(https?://[^'\s<>]+)'"),
 )
 # "403 Forbidden", "(429) Too Many Requests", "<-- 401 Unauthorized": a code followed by its own reason phrase
 _CODE_PHRASE_RE = re.compile(r"(?<![\d.?&=/])([45]\d\d)[ :()-]{1,3}([A-Za-z][A-Za-z '-]{2,40})")
