@@ -33,6 +33,14 @@ def own_lab():
         yield running
 
 
+def write_keys_toml(text: str):
+    """The user's keys.toml (in the test's own config folder), as the wizard reads it at start."""
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
 async def settle(app, pilot) -> None:
     await pilot.pause()
     await app.workers.wait_for_complete()
@@ -40,9 +48,7 @@ async def settle(app, pilot) -> None:
 
 
 async def test_keys_toml_rebinds_the_wizard(own_lab):
-    path = config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text('[keys]\nnext = "ctrl+t"\nsummary = "f9"\n')
+    write_keys_toml('[keys]\nnext = "ctrl+t"\nsummary = "f9"\n')
     app = make_app(lab=own_lab, scenario="waf", use_autosave=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -59,9 +65,7 @@ async def test_keys_toml_rebinds_the_wizard(own_lab):
 
 
 async def test_a_broken_keys_toml_warns_and_keeps_the_defaults(own_lab):
-    path = config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("[keys\nnext = ")
+    path = write_keys_toml("[keys\nnext = ")
     app = make_app(lab=own_lab, scenario="waf", use_autosave=False)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(app, pilot)
@@ -189,9 +193,7 @@ async def test_help_lists_the_keys_that_fire_now_in_words(own_lab):
     user's help key closes it again."""
     from wizard403.tui.screens.help import HelpScreen
 
-    path = config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text('[keys]\nnext = "ctrl+t"\nhelp = "f10"\n')
+    write_keys_toml('[keys]\nnext = "ctrl+t"\nhelp = "f10"\n')
     app = make_app(lab=own_lab, scenario="waf", use_autosave=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)

@@ -212,9 +212,8 @@ def facts_of(exchange: Exchange | None) -> frozenset[str]:
         out.add("api-path")
     if signed_url(exchange.url or ""):
         out.update(("signed-url", "signed-request"))
-        now = http_date(exchange.response_headers.get("date"))  # the server's clock, never this machine's
+        now, start, end = _link_times(exchange)
         if now is not None:
-            start, end = link_window(exchange.url or "")
             if end is not None and end < now:
                 out.add("link-expired")
             elif start is not None and start > now + dt.timedelta(minutes=1):
@@ -234,21 +233,27 @@ VALUES = {
 }
 
 
+def _link_times(exchange: Exchange) -> tuple[dt.datetime | None, dt.datetime | None, dt.datetime | None]:
+    """(the server's Date, the link's start, the link's end): the server's clock, never this machine's."""
+    return (http_date(exchange.response_headers.get("date")),) + link_window(exchange.url or "")
+
+
 def values_of(exchange: Exchange | None) -> dict[str, str]:
     """The times a signed link's evidence line quotes: its own expiry and start, and the server's Date, in UTC."""
     if exchange is None or not signed_url(exchange.url or ""):
         return {}
-    out: dict[str, str] = {}
-    now = http_date(exchange.response_headers.get("date"))
-    start, end = link_window(exchange.url or "")
-    for name, when in (("server_date", now), ("link_starts", start), ("link_expires", end)):
-        if when is not None:
-            out[name] = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return out
+    now, start, end = _link_times(exchange)
+    return {
+        name: when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        for name, when in (("server_date", now), ("link_starts", start), ("link_expires", end))
+        if when is not None
+    }
 
 
-def fill(line: str, values: dict[str, str]) -> str:
-    """A context cue's line with the values it quotes; a value this exchange lacks reads as "unknown"."""
+def fill(line: str, exchange: Exchange | None) -> str:
+    """A context cue's line with the values it quotes (read from the exchange only when the line quotes one); a
+    value this exchange lacks reads as "unknown"."""
     if "{" not in line:
         return line
+    values = values_of(exchange)
     return re.sub(r"\{([a-z_]+)\}", lambda m: values.get(m.group(1), "unknown"), line)

@@ -9,7 +9,7 @@ when they agree with the producer's reading they only take weight from the readi
 
 from __future__ import annotations
 
-from wizard403.diagnose.context import facts_of, fill, values_of
+from wizard403.diagnose.context import facts_of, fill
 from wizard403.diagnose.cues import Cuebook, words_of
 from wizard403.diagnose.message import extract_message
 from wizard403.diagnose.observations import message_key
@@ -82,7 +82,7 @@ def read(primary: Exchange | None, hits: list[Hit], book: Cuebook) -> tuple[list
         factor = damp if cue.damp else 1.0
         if factor == 0:
             continue
-        text = f'the message reads "{cue_hit.quote}"' if cue.phrases else fill(cue.line, values_of(primary))
+        text = f'the message reads "{cue_hit.quote}"' if cue.phrases else fill(cue.line, primary)
         quote, rests_on = "", frozenset()
         if said and cue.phrases and cue_hit.quote not in " ".join(words_of(said)):
             quote = said

@@ -290,8 +290,7 @@ _CODE_PHRASE_RE = re.compile(r"(?<![\d.?&=/])([45]\d\d)[ :()-]{1,3}([A-Za-z][A-Z
 # a stock page's reason phrase on a line of its own ("Forbidden"), or as a title or heading
 _LONE_PHRASE_RE = re.compile(r"^[ \t]*(?:<(?:title|h1|h2)>)?[ \t]*([A-Z][A-Za-z ]{4,30}?)[ \t.]*(?:</(?:title|h1|h2)>)?[ \t]*$",
                              re.M)
-_PHRASES = {phrase.lower(): int(code) for code, phrase in
-            ((c.value, c.phrase) for c in HTTPStatus if 400 <= c.value <= 599)}
+_PHRASES = {c.phrase.lower(): c.value for c in HTTPStatus if 400 <= c.value <= 599}
 
 
 def _statements(data: bytes | str) -> tuple[set[int], str]:
@@ -319,13 +318,6 @@ def _statements(data: bytes | str) -> tuple[set[int], str]:
         if code is not None:
             found.add(code)
     return found, url
-
-
-def stated_status(data: bytes | str) -> tuple[int, str] | None:
-    """(status, a URL the message names or "") when the text states exactly one refusal status (4xx or 5xx) the way
-    a program's error message or a JSON field does; None when it states none or several."""
-    found, url = _statements(data)
-    return (next(iter(found)), url) if len(found) == 1 else None
 
 
 def parse_pasted_response(
